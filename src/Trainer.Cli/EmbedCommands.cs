@@ -1,0 +1,40 @@
+using System.CommandLine;
+using Trainer.Inference;
+
+namespace Trainer.Cli;
+
+/// <summary><c>trainer embed</c> and <c>trainer tokenize</c>: the same options and input, ids or vectors out.</summary>
+public static class EmbedCommands
+{
+    public static Command Embed() => Build("embed", "Embed JSONL texts (or input_ids) with a model folder; writes {\"embedding\": [...]} per line.",
+        options => EmbedJob.Embed(options, Console.Error));
+
+    public static Command Tokenize() => Build("tokenize", "Write the exact {\"input_ids\": [...]} that embed feeds the model.",
+        options => EmbedJob.Tokenize(options));
+
+    private static Command Build(string name, string description, Func<EmbedOptions, int> run)
+    {
+        var model = new Option<string>("--model") { Description = "Hugging Face model folder (config.json, safetensors, tokenizer.model)", Required = true };
+        var input = new Option<string>("--input") { Description = "JSONL: {\"text\", \"instruction\"?} or {\"input_ids\"}, optional \"id\"", Required = true };
+        var output = new Option<string>("--output") { Description = "JSONL output, one line per input line", Required = true };
+        var maxLength = new Option<int>("--max-length") { Description = "Token budget including BOS and EOS", DefaultValueFactory = _ => 512 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Sequences per forward pass", DefaultValueFactory = _ => 16 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16", DefaultValueFactory = _ => "float32" };
+        var command = new Command(name, description) { model, input, output, maxLength, batchSize, device, dtype };
+        command.SetAction(result => CliErrors.Run(() =>
+        {
+            var options = new EmbedOptions(result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!)
+            {
+                MaxLength = result.GetValue(maxLength),
+                BatchSize = result.GetValue(batchSize),
+                Device = result.GetValue(device)!,
+                DType = result.GetValue(dtype)!,
+            };
+            int count = run(options);
+            Console.Error.WriteLine($"{name}: wrote {count} line(s) to {options.OutputPath}");
+            return 0;
+        }));
+        return command;
+    }
+}

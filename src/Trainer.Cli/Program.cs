@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Trainer.Cli;
+
+var root = new RootCommand("Trainer: turn a Mistral-family decoder into a text-embedding model (e5-mistral recipe).")
+{
+    EmbedCommands.Embed(),
+    EmbedCommands.Tokenize(),
+};
+return root.Parse(args).Invoke();

@@ -1,0 +1,17 @@
+using static TorchSharp.torch;
+
+namespace Trainer.Models;
+
+/// <summary>The embedding: the final hidden state at each row's last real token (the EOS), L2-normalised in float32.</summary>
+public static class LastTokenPooling
+{
+    /// <summary>hidden [B, S, H], attentionMask [B, S] (right-padded) → [B, H] float32, unit norm.</summary>
+    public static Tensor Pool(Tensor hidden, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        var last = attentionMask.sum([1L]).to(ScalarType.Int64) - 1;                        // [B]
+        var index = last.view(-1, 1, 1).expand(hidden.shape[0], 1, hidden.shape[2]);       // [B, 1, H]
+        var pooled = hidden.gather(1, index).squeeze(1).to(ScalarType.Float32);            // [B, H]
+        return nn.functional.normalize(pooled, p: 2, dim: -1).MoveToOuterDisposeScope();
+    }
+}

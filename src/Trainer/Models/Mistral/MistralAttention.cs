@@ -1,0 +1,48 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Trainer.Models.Mistral;
+
+/// <summary>
+/// Grouped-query self-attention with rotary positions. Legend: B batch, S sequence, H hidden, Nh query heads,
+/// Nkv key/value heads, Dh head dim. Each KV head serves Nh / Nkv query heads.
+/// </summary>
+public sealed class MistralAttention : nn.Module<Tensor, AttentionInputs, Tensor>
+{
+    public nn.Module<Tensor, Tensor> q_proj;
+    public nn.Module<Tensor, Tensor> k_proj;
+    public nn.Module<Tensor, Tensor> v_proj;
+    public nn.Module<Tensor, Tensor> o_proj;
+
+    private readonly int _heads, _kvHeads, _headDim;
+
+    public MistralAttention(MistralConfig config, ScalarType dtype, Device device) : base(nameof(MistralAttention))
+    {
+        (_heads, _kvHeads, _headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
+        q_proj = new Linear(config.HiddenSize, _heads * _headDim, dtype, device);
+        k_proj = new Linear(config.HiddenSize, _kvHeads * _headDim, dtype, device);
+        v_proj = new Linear(config.HiddenSize, _kvHeads * _headDim, dtype, device);
+        o_proj = new Linear(_heads * _headDim, config.HiddenSize, dtype, device);
+        RegisterComponents();
+    }
+
+    /// <summary>x [B, S, H] → [B, S, H].</summary>
+    public override Tensor forward(Tensor x, AttentionInputs inputs)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], s = x.shape[1];
+        var q = q_proj.call(x).view(b, s, _heads, _headDim).transpose(1, 2);   // [B, Nh, S, Dh]
+        var k = k_proj.call(x).view(b, s, _kvHeads, _headDim).transpose(1, 2); // [B, Nkv, S, Dh]
+        var v = v_proj.call(x).view(b, s, _kvHeads, _headDim).transpose(1, 2); // [B, Nkv, S, Dh]
+        q = RotaryEmbedding.Apply(q, inputs.Cos, inputs.Sin);
+        k = RotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
+        k = k.repeat_interleave(_heads / _kvHeads, dim: 1);                     // [B, Nh, S, Dh]
+        v = v.repeat_interleave(_heads / _kvHeads, dim: 1);                     // [B, Nh, S, Dh]
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, inputs.Mask); // [B, Nh, S, Dh]
+        var merged = attended.transpose(1, 2).reshape(b, s, _heads * _headDim);          // [B, S, Nh*Dh]
+        return o_proj.call(merged).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Per-forward inputs every layer shares: rotary tables [S, Dh] and the additive mask [B, 1, S, S].</summary>
+public sealed record AttentionInputs(Tensor Cos, Tensor Sin, Tensor Mask);

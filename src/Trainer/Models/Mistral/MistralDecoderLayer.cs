@@ -1,0 +1,31 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Trainer.Models.Mistral;
+
+/// <summary>Pre-norm transformer block: x + attn(norm(x)), then + mlp(norm(·)).</summary>
+public sealed class MistralDecoderLayer : nn.Module<Tensor, AttentionInputs, Tensor>
+{
+    public MistralAttention self_attn;
+    public MistralMlp mlp;
+    public RmsNorm input_layernorm;
+    public RmsNorm post_attention_layernorm;
+
+    public MistralDecoderLayer(MistralConfig config, ScalarType dtype, Device device) : base(nameof(MistralDecoderLayer))
+    {
+        self_attn = new MistralAttention(config, dtype, device);
+        mlp = new MistralMlp(config, dtype, device);
+        input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
+        RegisterComponents();
+    }
+
+    /// <summary>x [B, S, H] → [B, S, H].</summary>
+    public override Tensor forward(Tensor x, AttentionInputs inputs)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + self_attn.call(input_layernorm.call(x), inputs);
+        var output = h + mlp.call(post_attention_layernorm.call(h));
+        return output.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,27 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Trainer.Models.Mistral;
+
+/// <summary>SwiGLU feed-forward: down(silu(gate(x)) · up(x)).</summary>
+public sealed class MistralMlp : nn.Module<Tensor, Tensor>
+{
+    public nn.Module<Tensor, Tensor> gate_proj;
+    public nn.Module<Tensor, Tensor> up_proj;
+    public nn.Module<Tensor, Tensor> down_proj;
+
+    public MistralMlp(MistralConfig config, ScalarType dtype, Device device) : base(nameof(MistralMlp))
+    {
+        gate_proj = new Linear(config.HiddenSize, config.IntermediateSize, dtype, device);
+        up_proj = new Linear(config.HiddenSize, config.IntermediateSize, dtype, device);
+        down_proj = new Linear(config.IntermediateSize, config.HiddenSize, dtype, device);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = nn.functional.silu(gate_proj.call(x)) * up_proj.call(x); // [B, S, I]
+        return down_proj.call(hidden).MoveToOuterDisposeScope();               // [B, S, H]
+    }
+}

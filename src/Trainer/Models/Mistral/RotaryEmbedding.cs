@@ -1,0 +1,33 @@
+using static TorchSharp.torch;
+
+namespace Trainer.Models.Mistral;
+
+/// <summary>
+/// Rotate-half rotary position embedding (HF layout): the first and second halves of each head are the two
+/// coordinates of each rotated pair, with frequencies θ^(−2i/Dh).
+/// </summary>
+public static class RotaryEmbedding
+{
+    /// <summary>cos and sin tables [S, Dh] for positions 0..S−1, computed in float32 and cast to <paramref name="dtype"/>.</summary>
+    public static (Tensor Cos, Tensor Sin) Tables(long sequenceLength, int headDim, double theta, ScalarType dtype, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var exponents = arange(0, headDim, 2, ScalarType.Int64, device).to(ScalarType.Float32) / headDim;
+        var invFreq = 1.0f / pow(tensor(theta, ScalarType.Float32, device), exponents);      // [Dh/2]
+        var positions = arange(sequenceLength, ScalarType.Int64, device).to(ScalarType.Float32);
+        var freqs = outer(positions, invFreq);                                                  // [S, Dh/2]
+        var angles = cat([freqs, freqs], -1);                                                   // [S, Dh]
+        var cos = angles.cos().to(dtype).MoveToOuterDisposeScope();
+        var sin = angles.sin().to(dtype).MoveToOuterDisposeScope();
+        return (cos, sin);
+    }
+
+    /// <summary>x [B, N, S, Dh] rotated by the tables [S, Dh].</summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        long half = x.shape[^1] / 2;
+        var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1); // rotate_half
+        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+    }
+}

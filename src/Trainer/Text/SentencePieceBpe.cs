@@ -1,0 +1,184 @@
+using System.Text;
+using Microsoft.ML.Tokenizers;
+using PieceType = Trainer.Text.SentencePieceModel.PieceType;
+
+namespace Trainer.Text;
+
+/// <summary>
+/// SentencePiece BPE encoding that reproduces the reference library id for id. Microsoft.ML.Tokenizers decodes;
+/// the pieces and scores come from <see cref="SentencePieceModel"/> and the merge loop is ours, because the
+/// package's own (2.0.1) resolves equal-score merges in a different order than SentencePiece. For example "!!!!!!"
+/// becomes ▁! !!! !! there, while SentencePiece, which always merges the highest-scoring adjacent pair and breaks
+/// ties by the leftmost position, gives ▁! !! !!!. It also returns no ids for "" where SentencePiece still
+/// gives BOS.
+/// </summary>
+public sealed class SentencePieceBpe
+{
+    private readonly Dictionary<string, int> _pieces;           // normal, user-defined and unused pieces → id
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly float[] _scores;
+    private readonly bool[] _unused;
+    private readonly int[] _byteIds = new int[256];
+    private readonly string[] _userDefined;
+    private readonly bool _addDummyPrefix, _removeExtraWhitespaces, _escapeWhitespaces, _byteFallback;
+    private readonly SentencePieceTokenizer _decoder;
+
+    private SentencePieceBpe(SentencePieceModel proto, SentencePieceTokenizer decoder, string source)
+    {
+        if (proto.ModelType != 2)
+            throw new NotSupportedException($"{source}: SentencePiece model type {proto.ModelType} is not supported; expected 2 (BPE, as Llama/Mistral tokenizers are).");
+        if (proto.NormalizerName is not ("identity" or "") && proto.PrecompiledCharsmapLength > 0)
+            throw new NotSupportedException($"{source}: normalizer '{proto.NormalizerName}' is not supported; expected 'identity'.");
+
+        _decoder = decoder;
+        _addDummyPrefix = proto.AddDummyPrefix;
+        _removeExtraWhitespaces = proto.RemoveExtraWhitespaces;
+        _escapeWhitespaces = proto.EscapeWhitespaces;
+        _byteFallback = proto.ByteFallback;
+        UnknownId = proto.UnknownId;
+        BosId = proto.BosId;
+        EosId = proto.EosId;
+        VocabSize = proto.Pieces.Count;
+
+        _pieces = new Dictionary<string, int>(StringComparer.Ordinal);
+        _scores = new float[proto.Pieces.Count];
+        _unused = new bool[proto.Pieces.Count];
+        Array.Fill(_byteIds, -1);
+        var userDefined = new List<string>();
+        for (int id = 0; id < proto.Pieces.Count; id++)
+        {
+            var piece = proto.Pieces[id];
+            _scores[id] = piece.Score;
+            switch (piece.Type)
+            {
+                case PieceType.Normal or PieceType.UserDefined or PieceType.Unused:
+                    _pieces[piece.Text] = id;
+                    _unused[id] = piece.Type == PieceType.Unused;
+                    if (piece.Type == PieceType.UserDefined) userDefined.Add(piece.Text);
+                    break;
+                case PieceType.Byte:
+                    _byteIds[Convert.ToInt32(piece.Text[3..5], 16)] = id; // "<0xAB>"
+                    break;
+            }
+        }
+        _userDefined = userDefined.OrderByDescending(p => p.Length).ToArray();
+        _lookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    public int VocabSize { get; }
+    public int BosId { get; }
+    public int EosId { get; }
+    public int UnknownId { get; }
+
+    public static SentencePieceBpe Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer not found: {path}", path);
+        var bytes = File.ReadAllBytes(path);
+        var decoder = SentencePieceTokenizer.Create(new MemoryStream(bytes), addBeginningOfSentence: false, addEndOfSentence: false);
+        return new SentencePieceBpe(SentencePieceModel.Parse(bytes), decoder, path);
+    }
+
+    /// <summary>Text → ids exactly as SentencePiece's <c>EncodeAsIds</c>, with BOS first when asked.</summary>
+    public List<int> Encode(string text, bool addBos = true)
+    {
+        var ids = new List<int>(text.Length / 3 + 2);
+        if (addBos) ids.Add(BosId);
+        string normalized = Normalize(text);
+        if (normalized.Length == 0) return ids;
+
+        var symbols = Split(normalized);
+        var agenda = new PriorityQueue<(int Left, int Right, int Length), (float Score, int Left)>(
+            Comparer<(float Score, int Left)>.Create((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Left.CompareTo(b.Left)));
+
+        void MaybeAdd(int left, int right)
+        {
+            if (left < 0 || right < 0 || symbols[left].Frozen || symbols[right].Frozen) return;
+            int length = symbols[left].Length + symbols[right].Length;
+            if (_lookup.TryGetValue(normalized.AsSpan(symbols[left].Start, length), out int id))
+                agenda.Enqueue((left, right, length), (_scores[id], left));
+        }
+
+        for (int i = 1; i < symbols.Length; i++) MaybeAdd(i - 1, i);
+        while (agenda.TryDequeue(out var pair, out _))
+        {
+            ref var left = ref symbols[pair.Left];
+            ref var right = ref symbols[pair.Right];
+            if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != pair.Length) continue; // stale
+            left.Length += right.Length;
+            left.Next = right.Next;
+            if (right.Next >= 0) symbols[right.Next].Prev = pair.Left;
+            right.Length = 0;
+            MaybeAdd(left.Prev, pair.Left);
+            MaybeAdd(pair.Left, left.Next);
+        }
+
+        for (int i = 0; i >= 0; i = symbols[i].Next)
+            Emit(normalized.AsSpan(symbols[i].Start, symbols[i].Length), ids);
+        return ids;
+    }
+
+    public string Decode(IEnumerable<int> ids) => _decoder.Decode(ids.Where(id => id != BosId && id != EosId));
+
+    private string Normalize(string text)
+    {
+        if (_removeExtraWhitespaces) text = string.Join(' ', text.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        if (text.Length == 0) return "";
+        if (_addDummyPrefix) text = " " + text;
+        return _escapeWhitespaces ? text.Replace(' ', '\u2581') : text;
+    }
+
+    /// <summary>One symbol per code point, except user-defined pieces, which stay whole and never merge.</summary>
+    private Symbol[] Split(string normalized)
+    {
+        var symbols = new List<Symbol>(normalized.Length);
+        for (int start = 0; start < normalized.Length;)
+        {
+            int length = char.IsHighSurrogate(normalized[start]) && start + 1 < normalized.Length ? 2 : 1;
+            bool frozen = false;
+            foreach (var piece in _userDefined)
+            {
+                if (string.CompareOrdinal(normalized, start, piece, 0, piece.Length) == 0 && start + piece.Length <= normalized.Length)
+                {
+                    (length, frozen) = (piece.Length, true);
+                    break;
+                }
+            }
+            symbols.Add(new Symbol { Start = start, Length = length, Frozen = frozen, Prev = symbols.Count - 1, Next = -1 });
+            start += length;
+        }
+        var array = symbols.ToArray();
+        for (int i = 0; i < array.Length - 1; i++) array[i].Next = i + 1;
+        return array;
+    }
+
+    /// <summary>Appends a final symbol's id, splitting unused pieces and falling back to UTF-8 bytes for unknown ones.</summary>
+    private void Emit(ReadOnlySpan<char> piece, List<int> ids)
+    {
+        if (_lookup.TryGetValue(piece, out int id) && !_unused[id])
+        {
+            ids.Add(id);
+            return;
+        }
+        if (id >= 0 && _unused[id] && piece.Length > 1)
+        {
+            // SentencePiece re-segments an unused piece into the pieces that formed it; splitting at every
+            // boundary and re-encoding each side reproduces that for single-merge pieces.
+            foreach (var part in Encode(piece.ToString(), addBos: false)) ids.Add(part);
+            return;
+        }
+        if (!_byteFallback)
+        {
+            ids.Add(UnknownId);
+            return;
+        }
+        Span<byte> utf8 = stackalloc byte[piece.Length * 4];
+        int count = Encoding.UTF8.GetBytes(piece, utf8);
+        foreach (var b in utf8[..count]) ids.Add(_byteIds[b] >= 0 ? _byteIds[b] : UnknownId);
+    }
+
+    private struct Symbol
+    {
+        public int Start, Length, Prev, Next;
+        public bool Frozen;
+    }
+}
