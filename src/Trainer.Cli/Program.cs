@@ -5,5 +5,6 @@ var root = new RootCommand("Trainer: turn a Mistral-family decoder into a text-e
 {
     EmbedCommands.Embed(),
     EmbedCommands.Tokenize(),
+    BenchmarkCommands.Build(),
 };
 return root.Parse(args).Invoke();

@@ -41,6 +41,6 @@ public sealed class CheckpointFiles
             var header = SafetensorsHeader.Read(single);
             return new CheckpointFiles(header.Entries.Keys.ToDictionary(k => k, _ => single, StringComparer.Ordinal));
         }
-        throw new FileNotFoundException($"No weights in {modelDir}: expected {SingleFile} or {IndexFile}.", single);
+        throw new FileNotFoundException($"No weights in {modelDir}: expected {single} or {index}.", single);
     }
 }

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Trainer.Benchmarks;
+using Trainer.Models;
+
+namespace Trainer.Cli;
+
+/// <summary><c>trainer benchmark</c>: commands that print speed and memory figures (see docs/benchmarks.md).</summary>
+public static class BenchmarkCommands
+{
+    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed() };
+
+    private static Command Synthetic()
+    {
+        var output = new Option<string>("--output") { Required = true, Description = "Folder to write the checkpoint to" };
+        var sizeGb = new Option<double>("--size-gb") { DefaultValueFactory = _ => 2.0, Description = "Approximate weight bytes (GB)" };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16" };
+        var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            var config = SyntheticCheckpoint.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"));
+            Console.WriteLine($"wrote {config.NumHiddenLayers} layers to {r.GetValue(output)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Load()
+    {
+        var model = new Option<string>("--model") { Required = true };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16" };
+        var command = new Command("load", "Load a checkpoint and print peak RSS against the model's bytes.") { model, dtype };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            LoadBenchmark.Run(r.GetValue(model)!, DTypes.Parse(r.GetValue(dtype)!, "--dtype"), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Embed()
+    {
+        var model = new Option<string>("--model") { Required = true };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "float32" };
+        var sequences = new Option<int>("--sequences") { DefaultValueFactory = _ => 512 };
+        var length = new Option<int>("--length") { DefaultValueFactory = _ => 128 };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 16 };
+        var command = new Command("embed", "Embedding throughput on random sequences.") { model, dtype, sequences, length, batchSize };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            EmbedBenchmark.Run(r.GetValue(model)!, DTypes.Parse(r.GetValue(dtype)!, "--dtype"), r.GetValue(sequences), r.GetValue(length), r.GetValue(batchSize), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+}

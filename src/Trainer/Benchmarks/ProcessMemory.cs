@@ -1,0 +1,23 @@
+namespace Trainer.Benchmarks;
+
+/// <summary>Resident-set figures of this process from /proc/self/status (Linux); 0 elsewhere.</summary>
+public static class ProcessMemory
+{
+    /// <summary>Peak resident set size (VmHWM) in bytes.</summary>
+    public static long PeakRss() => Read("VmHWM:");
+
+    /// <summary>Current resident set size (VmRSS) in bytes.</summary>
+    public static long CurrentRss() => Read("VmRSS:");
+
+    private static long Read(string key)
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status)) return 0;
+        foreach (var line in File.ReadLines(status))
+            if (line.StartsWith(key, StringComparison.Ordinal))
+                return long.Parse(line[key.Length..].Trim().Split(' ')[0]) * 1024;
+        return 0;
+    }
+
+    public static string Gib(long bytes) => $"{bytes / (double)(1L << 30):F3} GiB";
+}
