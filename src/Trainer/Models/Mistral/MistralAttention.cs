@@ -16,13 +16,13 @@ public sealed class MistralAttention : nn.Module<Tensor, AttentionInputs, Tensor
 
     private readonly int _heads, _kvHeads, _headDim;
 
-    public MistralAttention(MistralConfig config, ScalarType dtype, Device device) : base(nameof(MistralAttention))
+    public MistralAttention(MistralConfig config, ProjectionFactory projections, string path) : base(nameof(MistralAttention))
     {
         (_heads, _kvHeads, _headDim) = (config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim);
-        q_proj = new Linear(config.HiddenSize, _heads * _headDim, dtype, device);
-        k_proj = new Linear(config.HiddenSize, _kvHeads * _headDim, dtype, device);
-        v_proj = new Linear(config.HiddenSize, _kvHeads * _headDim, dtype, device);
-        o_proj = new Linear(_heads * _headDim, config.HiddenSize, dtype, device);
+        q_proj = projections.Create($"{path}.q_proj", config.HiddenSize, _heads * _headDim);
+        k_proj = projections.Create($"{path}.k_proj", config.HiddenSize, _kvHeads * _headDim);
+        v_proj = projections.Create($"{path}.v_proj", config.HiddenSize, _kvHeads * _headDim);
+        o_proj = projections.Create($"{path}.o_proj", _heads * _headDim, config.HiddenSize);
         RegisterComponents();
     }
 

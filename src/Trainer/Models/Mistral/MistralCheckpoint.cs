@@ -1,3 +1,4 @@
+using Trainer.Models.Lora;
 using Trainer.Models.Weights;
 using static TorchSharp.torch;
 
@@ -15,12 +16,12 @@ public static class MistralCheckpoint
     public const string ConfigFile = "config.json";
     private static readonly string[] IgnoredKeys = ["lm_head.weight"];
 
-    public static MistralModel Load(string modelDir, ScalarType dtype, Device? device = null)
+    public static MistralModel Load(string modelDir, ScalarType dtype, Device? device = null, LoraSettings? lora = null)
     {
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder not found: {modelDir}");
         var config = MistralConfig.Load(Path.Combine(modelDir, ConfigFile));
         var files = CheckpointFiles.Find(modelDir);
-        var model = new MistralModel(config, dtype, device ?? CPU);
+        var model = new MistralModel(config, dtype, device ?? CPU, lora);
         try
         {
             LoadWeights(model, files, modelDir);
@@ -33,12 +34,15 @@ public static class MistralCheckpoint
         return model;
     }
 
-    /// <summary>Model parameter name → stored tensor name, after checking that the two key sets match exactly.</summary>
+    /// <summary>
+    /// Model parameter name → stored tensor name, after checking that the two key sets match exactly. The LoRA
+    /// adapters (<c>lora_A</c>/<c>lora_B</c>) are the only parameters a base checkpoint may lack.
+    /// </summary>
     public static Dictionary<string, string> MapKeys(IEnumerable<string> parameterNames, IEnumerable<string> storedNames, string source)
     {
         var stored = storedNames.Where(n => !IgnoredKeys.Contains(n)).ToHashSet(StringComparer.Ordinal);
-        string prefix = stored.Any(n => n.StartsWith("model.", StringComparison.Ordinal)) ? "model." : "";
-        var map = parameterNames.ToDictionary(n => n, n => prefix + n, StringComparer.Ordinal);
+        string prefix = KeyPrefix(stored);
+        var map = parameterNames.Where(n => !IsAdapterKey(n)).ToDictionary(n => n, n => prefix + n, StringComparer.Ordinal);
         var missing = map.Values.Where(n => !stored.Contains(n)).ToList();
         var unexpected = stored.Except(map.Values).ToList();
         if (missing.Count > 0)
@@ -48,10 +52,16 @@ public static class MistralCheckpoint
         return map;
     }
 
+    public static string KeyPrefix(IEnumerable<string> storedNames) =>
+        storedNames.Any(n => n.StartsWith("model.", StringComparison.Ordinal)) ? "model." : "";
+
+    private static bool IsAdapterKey(string name) => name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal);
+
     private static void LoadWeights(MistralModel model, CheckpointFiles files, string modelDir)
     {
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var map = MapKeys(parameters.Keys, files.TensorToFile.Keys, modelDir);
+        model.CheckpointKeyPrefix = KeyPrefix(files.TensorToFile.Keys);
         foreach (var group in map.GroupBy(kv => files.TensorToFile[kv.Value]))
         {
             using var reader = new SafetensorsReader(group.Key);

@@ -11,10 +11,11 @@ public sealed class MistralDecoderLayer : nn.Module<Tensor, AttentionInputs, Ten
     public RmsNorm input_layernorm;
     public RmsNorm post_attention_layernorm;
 
-    public MistralDecoderLayer(MistralConfig config, ScalarType dtype, Device device) : base(nameof(MistralDecoderLayer))
+    public MistralDecoderLayer(MistralConfig config, ProjectionFactory projections, string path, ScalarType dtype, Device device)
+        : base(nameof(MistralDecoderLayer))
     {
-        self_attn = new MistralAttention(config, dtype, device);
-        mlp = new MistralMlp(config, dtype, device);
+        self_attn = new MistralAttention(config, projections, $"{path}.self_attn");
+        mlp = new MistralMlp(config, projections, $"{path}.mlp");
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         RegisterComponents();

@@ -10,11 +10,11 @@ public sealed class MistralMlp : nn.Module<Tensor, Tensor>
     public nn.Module<Tensor, Tensor> up_proj;
     public nn.Module<Tensor, Tensor> down_proj;
 
-    public MistralMlp(MistralConfig config, ScalarType dtype, Device device) : base(nameof(MistralMlp))
+    public MistralMlp(MistralConfig config, ProjectionFactory projections, string path) : base(nameof(MistralMlp))
     {
-        gate_proj = new Linear(config.HiddenSize, config.IntermediateSize, dtype, device);
-        up_proj = new Linear(config.HiddenSize, config.IntermediateSize, dtype, device);
-        down_proj = new Linear(config.IntermediateSize, config.HiddenSize, dtype, device);
+        gate_proj = projections.Create($"{path}.gate_proj", config.HiddenSize, config.IntermediateSize);
+        up_proj = projections.Create($"{path}.up_proj", config.HiddenSize, config.IntermediateSize);
+        down_proj = projections.Create($"{path}.down_proj", config.IntermediateSize, config.HiddenSize);
         RegisterComponents();
     }
 

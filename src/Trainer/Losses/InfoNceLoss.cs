@@ -1,0 +1,30 @@
+using static TorchSharp.torch;
+
+namespace Trainer.Losses;
+
+/// <summary>
+/// InfoNCE over cosine similarity, as in e5-mistral. For N queries, N positives and M hard negatives (M may be 0),
+/// every query scores the same candidate list <c>[positives; negatives]</c> (N + M rows), and the target of query i
+/// is candidate i, its own positive; the other positives act as in-batch negatives.
+///
+///     logits = (q · cᵀ) / temperature        q [N, H], c [N + M, H], all L2-normalised, so q · c is the cosine
+///     loss   = mean_i  −log softmax(logits_i)[i]
+///
+/// The temperature divides the cosine (0.02 in the paper, i.e. a scale of 50).
+/// </summary>
+public static class InfoNceLoss
+{
+    /// <param name="queries">[N, H], unit norm.</param>
+    /// <param name="positives">[N, H], unit norm; row i belongs to query i.</param>
+    /// <param name="negatives">[M, H], unit norm, or null for none.</param>
+    public static Tensor Compute(Tensor queries, Tensor positives, Tensor? negatives, double temperature)
+    {
+        if (queries.shape[0] != positives.shape[0])
+            throw new ArgumentException($"InfoNCE needs one positive per query: {queries.shape[0]} queries, {positives.shape[0]} positives.");
+        using var scope = NewDisposeScope();
+        var candidates = negatives is null || negatives.shape[0] == 0 ? positives : cat([positives, negatives], 0); // [N + M, H]
+        var logits = queries.matmul(candidates.t()) / temperature;                                                 // [N, N + M]
+        var targets = arange(queries.shape[0], ScalarType.Int64, queries.device);                                  // [N]
+        return nn.functional.cross_entropy(logits, targets).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,56 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using Trainer.Models.Mistral;
+using Linear = Trainer.Models.Mistral.Linear;
+using static TorchSharp.torch;
+
+namespace Trainer.Models.Lora;
+
+/// <summary>
+/// A frozen projection plus a low-rank update: y = x·Wᵀ + dropout(x)·Aᵀ·Bᵀ·(alpha / r). <c>weight</c> keeps the
+/// base key (<c>q_proj.weight</c>); the adapter is <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r],
+/// always float32 whatever the base dtype. A starts Kaiming-uniform (a = √5, PEFT's init) and B at zero, so a
+/// new adapter leaves the model unchanged. Dropout draws from the model's <see cref="Generator"/>.
+/// </summary>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+{
+    public readonly Parameter weight; // [out, in], frozen base
+    public Linear lora_A;             // [r, in]
+    public Linear lora_B;             // [out, r]
+
+    private readonly double _scaling, _dropout;
+    private readonly Func<Generator> _generator;
+
+    public LoraLinear(long inFeatures, long outFeatures, LoraSettings settings, ScalarType dtype, Device device, Func<Generator> generator)
+        : base(nameof(LoraLinear))
+    {
+        weight = new Parameter(empty(outFeatures, inFeatures, dtype, device), requires_grad: false);
+        lora_A = new Linear(inFeatures, settings.Rank, ScalarType.Float32, device);
+        lora_B = new Linear(settings.Rank, outFeatures, ScalarType.Float32, device);
+        (_scaling, _dropout, _generator) = (settings.Scaling, settings.Dropout, generator);
+        RegisterComponents();
+    }
+
+    /// <summary>PEFT's initialisation: A ~ U(−1/√in, 1/√in) (Kaiming-uniform with a = √5), B = 0.</summary>
+    public void ResetAdapter(Generator generator)
+    {
+        using var _ = no_grad();
+        double bound = 1.0 / Math.Sqrt(lora_A.InFeatures);
+        lora_A.weight.copy_(rand(lora_A.weight.shape, generator: generator, device: lora_A.weight.device) * (2 * bound) - bound);
+        lora_B.weight.zero_();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = nn.functional.linear(x, weight);                                  // [.., out]
+        var h = x.to(ScalarType.Float32);
+        if (training && _dropout > 0)
+        {
+            var keep = rand(h.shape, generator: _generator(), device: h.device).ge(_dropout);
+            h = h * keep / (1 - _dropout);
+        }
+        var delta = lora_B.call(lora_A.call(h)) * _scaling;                        // [.., out] float32
+        return (y + delta.to(y.dtype)).MoveToOuterDisposeScope();
+    }
+}

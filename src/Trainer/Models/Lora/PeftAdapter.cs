@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Trainer.Models.Mistral;
+using Trainer.Models.Weights;
+using static TorchSharp.torch;
+
+namespace Trainer.Models.Lora;
+
+/// <summary>
+/// LoRA adapters in PEFT's format, so Python users can load them with <c>PeftModel.from_pretrained</c>:
+/// <c>adapter_config.json</c> and <c>adapter_model.safetensors</c> with keys
+/// <c>base_model.model.&lt;base key without .weight&gt;.lora_A.weight</c> / <c>.lora_B.weight</c>, the base key spelled as
+/// the base checkpoint spells it (with its <c>model.</c> prefix, if any).
+/// </summary>
+public static class PeftAdapter
+{
+    public const string ConfigFile = "adapter_config.json";
+    public const string WeightsFile = "adapter_model.safetensors";
+    private const string KeyRoot = "base_model.model.";
+
+    /// <summary>The adapter's rank, alpha, dropout and targets from its <c>adapter_config.json</c>.</summary>
+    public static LoraSettings ReadSettings(string dir)
+    {
+        var path = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Adapter config not found: {path}", path);
+        var json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException($"{path}: empty.");
+        if (json["peft_type"]?.GetValue<string>() is { } type && type != "LORA")
+            throw new InvalidDataException($"{path}: peft_type = {type} is not supported; expected LORA.");
+        int rank = json["r"]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: missing \"r\".");
+        double alpha = json["lora_alpha"]?.GetValue<double>() ?? throw new InvalidDataException($"{path}: missing \"lora_alpha\".");
+        double dropout = json["lora_dropout"]?.GetValue<double>() ?? 0;
+        var targets = json["target_modules"] switch
+        {
+            JsonArray array => array.Select(t => t!.GetValue<string>()).ToList(),
+            JsonValue single => [single.GetValue<string>()],
+            _ => throw new InvalidDataException($"{path}: missing \"target_modules\"."),
+        };
+        return new LoraSettings(rank, alpha, dropout, targets);
+    }
+
+    public static void Save(string dir, MistralModel model, string baseModelPath)
+    {
+        var lora = model.Lora ?? throw new InvalidOperationException("The model has no LoRA adapters to save.");
+        Directory.CreateDirectory(dir);
+        var config = new Dictionary<string, object?>
+        {
+            ["peft_type"] = "LORA",
+            ["task_type"] = "FEATURE_EXTRACTION",
+            ["r"] = lora.Rank,
+            ["lora_alpha"] = lora.Alpha,
+            ["lora_dropout"] = lora.Dropout,
+            ["target_modules"] = lora.TargetModules,
+            ["bias"] = "none",
+            ["base_model_name_or_path"] = baseModelPath,
+            ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true,
+        };
+        File.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        var tensors = Keys(model).ToDictionary(k => k.Key, k => (Tensor)k.Parameter);
+        SafetensorsWriter.Write(Path.Combine(dir, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>Loads every adapter tensor into the model; rank and alpha must match the model's settings.</summary>
+    public static void Load(string dir, MistralModel model)
+    {
+        var lora = model.Lora ?? throw new InvalidOperationException("The model was built without LoRA adapters.");
+        var stored = ReadSettings(dir);
+        if (stored.Rank != lora.Rank || stored.Alpha != lora.Alpha)
+            throw new InvalidDataException($"Adapter {dir} has r = {stored.Rank}, lora_alpha = {stored.Alpha}; the model expects r = {lora.Rank}, lora_alpha = {lora.Alpha}.");
+        var path = Path.Combine(dir, WeightsFile);
+        using var reader = new SafetensorsReader(path);
+        var expected = Keys(model).ToList();
+        var missing = expected.Where(k => !reader.Header.Entries.ContainsKey(k.Key)).Select(k => k.Key).ToList();
+        if (missing.Count > 0) throw new InvalidDataException($"{path}: missing adapter tensor(s) {string.Join(", ", missing.Take(5).Select(m => $"'{m}'"))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}.");
+        var unexpected = reader.Header.Entries.Keys.Except(expected.Select(k => k.Key)).ToList();
+        if (unexpected.Count > 0) throw new InvalidDataException($"{path}: unexpected tensor(s) {string.Join(", ", unexpected.Take(5).Select(m => $"'{m}'"))} (no such adapter in the model; check target_modules).");
+        foreach (var (key, parameter) in expected) reader.CopyInto(key, parameter);
+    }
+
+    /// <summary>PEFT key → adapter parameter, for every LoRA projection of the model.</summary>
+    public static IEnumerable<(string Key, TorchSharp.Modules.Parameter Parameter)> Keys(MistralModel model)
+    {
+        foreach (var (path, adapter) in model.Adapters())
+        {
+            yield return ($"{KeyRoot}{model.CheckpointKeyPrefix}{path}.lora_A.weight", adapter.lora_A.weight);
+            yield return ($"{KeyRoot}{model.CheckpointKeyPrefix}{path}.lora_B.weight", adapter.lora_B.weight);
+        }
+    }
+}

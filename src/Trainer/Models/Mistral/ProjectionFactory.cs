@@ -1,0 +1,19 @@
+using TorchSharp;
+using Trainer.Models.Lora;
+using static TorchSharp.torch;
+
+namespace Trainer.Models.Mistral;
+
+/// <summary>
+/// Builds every projection of the model: a plain <see cref="Linear"/>, or a <see cref="LoraLinear"/> when the LoRA
+/// settings target the projection's name. Choosing at construction keeps the checkpoint keys and the module tree
+/// fixed from the start; nothing is swapped in afterwards.
+/// </summary>
+public sealed class ProjectionFactory(ScalarType dtype, Device device, LoraSettings? lora, Func<Generator> dropoutGenerator)
+{
+    /// <param name="path">The module's key prefix, e.g. <c>layers.0.self_attn.q_proj</c>.</param>
+    public nn.Module<Tensor, Tensor> Create(string path, long inFeatures, long outFeatures) =>
+        lora is not null && lora.Targets(path)
+            ? new LoraLinear(inFeatures, outFeatures, lora, dtype, device, dropoutGenerator)
+            : new Linear(inFeatures, outFeatures, dtype, device);
+}
