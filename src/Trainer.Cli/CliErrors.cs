@@ -9,7 +9,7 @@ public static class CliErrors
         {
             return action();
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or Trainer.Config.ConfigException
                                       or ArgumentException or NotSupportedException or InvalidOperationException)
         {
             Console.Error.WriteLine($"error: {e.Message}");

@@ -36,7 +36,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         using var _ = no_grad();
         double bound = 1.0 / Math.Sqrt(lora_A.InFeatures);
-        lora_A.weight.copy_(rand(lora_A.weight.shape, generator: generator, device: lora_A.weight.device) * (2 * bound) - bound);
+        using var a = rand(lora_A.weight.shape, generator: generator) * (2 * bound) - bound; // drawn on the CPU: same numbers on any device
+        lora_A.weight.copy_(a);
         lora_B.weight.zero_();
     }
 

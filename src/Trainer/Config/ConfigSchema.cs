@@ -1,0 +1,63 @@
+using Trainer.Models;
+using Trainer.Models.Lora;
+
+namespace Trainer.Config;
+
+/// <summary>Every key <c>trainer train</c> accepts, in the order the resolved config is written.</summary>
+public static class ConfigSchema
+{
+    public static readonly IReadOnlyList<ConfigKey> Keys =
+    [
+        ConfigKey.String("output_dir", c => c.OutputDir, (c, v) => c with { OutputDir = v! }, isPath: true),
+
+        ConfigKey.String("model.path", c => c.Model.Path, (c, v) => c with { Model = c.Model with { Path = v! } }, isPath: true),
+        ConfigKey.Choice("model.dtype", DTypes.Names, c => c.Model.DType, (c, v) => c with { Model = c.Model with { DType = v } }),
+        ConfigKey.Int("model.max_length", 2, c => c.Model.MaxLength, (c, v) => c with { Model = c.Model with { MaxLength = v!.Value } }),
+
+        ConfigKey.Int("lora.rank", 1, c => c.Lora.Rank, (c, v) => c with { Lora = c.Lora with { Rank = v!.Value } }),
+        ConfigKey.Number("lora.alpha", 0, true, double.PositiveInfinity, c => c.Lora.Alpha, (c, v) => c with { Lora = c.Lora with { Alpha = v!.Value } }),
+        ConfigKey.Number("lora.dropout", 0, false, 0.999, c => c.Lora.Dropout, (c, v) => c with { Lora = c.Lora with { Dropout = v!.Value } }),
+        ConfigKey.StringList("lora.target_modules", c => c.Lora.TargetModules, (c, v) => c with { Lora = c.Lora with { TargetModules = v } }),
+        ConfigKey.String("lora.init_adapter", c => c.Lora.InitAdapter, (c, v) => c with { Lora = c.Lora with { InitAdapter = v } }, nullable: true, isPath: true),
+
+        ConfigKey.Number("loss.temperature", 0, true, double.PositiveInfinity, c => c.Loss.Temperature, (c, v) => c with { Loss = c.Loss with { Temperature = v!.Value } }),
+
+        ConfigKey.StringList("data.train", c => c.Data.Train, (c, v) => c with { Data = c.Data with { Train = v } }, isPath: true),
+        ConfigKey.String("data.default_instruction", c => c.Data.DefaultInstruction, (c, v) => c with { Data = c.Data with { DefaultInstruction = v } }, nullable: true),
+        ConfigKey.Bool("data.shuffle", c => c.Data.Shuffle, (c, v) => c with { Data = c.Data with { Shuffle = v } }),
+        ConfigKey.Bool("data.skip_invalid", c => c.Data.SkipInvalid, (c, v) => c with { Data = c.Data with { SkipInvalid = v } }),
+
+        ConfigKey.Int("training.batch_size", 1, c => c.Training.BatchSize, (c, v) => c with { Training = c.Training with { BatchSize = v!.Value } }),
+        ConfigKey.Int("training.max_steps", 1, c => c.Training.MaxSteps, (c, v) => c with { Training = c.Training with { MaxSteps = v } }, nullable: true),
+        ConfigKey.Int("training.epochs", 1, c => c.Training.Epochs, (c, v) => c with { Training = c.Training with { Epochs = v!.Value } }),
+        ConfigKey.Number("training.learning_rate", 0, true, double.PositiveInfinity, c => c.Training.LearningRate, (c, v) => c with { Training = c.Training with { LearningRate = v!.Value } }),
+        ConfigKey.Choice("training.lr_scheduler", TrainingSection.Schedulers, c => c.Training.LrScheduler, (c, v) => c with { Training = c.Training with { LrScheduler = v } }),
+        ConfigKey.Int("training.warmup_steps", 0, c => c.Training.WarmupSteps, (c, v) => c with { Training = c.Training with { WarmupSteps = v!.Value } }),
+        ConfigKey.Number("training.weight_decay", 0, false, double.PositiveInfinity, c => c.Training.WeightDecay, (c, v) => c with { Training = c.Training with { WeightDecay = v!.Value } }),
+        ConfigKey.Number("training.max_grad_norm", 0, false, double.PositiveInfinity, c => c.Training.MaxGradNorm, (c, v) => c with { Training = c.Training with { MaxGradNorm = v } }, nullable: true),
+        ConfigKey.Int("training.seed", 0, c => c.Training.Seed, (c, v) => c with { Training = c.Training with { Seed = v!.Value } }),
+        ConfigKey.String("training.device", c => c.Training.Device, (c, v) => c with { Training = c.Training with { Device = v! } }),
+        ConfigKey.Int("training.log_every_steps", 1, c => c.Training.LogEverySteps, (c, v) => c with { Training = c.Training with { LogEverySteps = v!.Value } }),
+
+        ConfigKey.Int("checkpoint.every_steps", 1, c => c.Checkpoint.EverySteps, (c, v) => c with { Checkpoint = c.Checkpoint with { EverySteps = v!.Value } }),
+        ConfigKey.Int("checkpoint.keep_last", 1, c => c.Checkpoint.KeepLast, (c, v) => c with { Checkpoint = c.Checkpoint with { KeepLast = v!.Value } }),
+    ];
+
+    /// <summary>Checks that need more than one key, or the file system.</summary>
+    public static void Validate(TrainConfig config)
+    {
+        if (config.Model.Path.Length == 0) throw new ConfigException("model.path is required: the Hugging Face model folder to train from.");
+        if (config.Data.Train.Count == 0) throw new ConfigException("data.train is required: a list of .jsonl or .parquet files.");
+        var unknownTargets = config.Lora.TargetModules.Except(LoraSettings.AllProjections).ToList();
+        if (unknownTargets.Count > 0)
+            throw new ConfigException($"lora.target_modules = [{string.Join(", ", unknownTargets)}] is invalid; allowed: {string.Join(", ", LoraSettings.AllProjections)}.");
+        try
+        {
+            DTypes.ParseDevice(config.Training.Device, "training.device");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException(e.Message);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using Trainer.Models.Lora;
+
+namespace Trainer.Config;
+
+/// <summary>
+/// Everything <c>trainer train</c> reads, with every default. Built once by <see cref="ConfigLoader"/> (YAML, then
+/// <c>--set</c> overrides, then one validation pass); saved, resolved, with each checkpoint.
+/// </summary>
+public sealed record TrainConfig
+{
+    public string OutputDir { get; init; } = "checkpoints/run";
+    public ModelSection Model { get; init; } = new();
+    public LoraSection Lora { get; init; } = new();
+    public LossSection Loss { get; init; } = new();
+    public DataSection Data { get; init; } = new();
+    public TrainingSection Training { get; init; } = new();
+    public CheckpointSection Checkpoint { get; init; } = new();
+}
+
+public sealed record ModelSection
+{
+    public string Path { get; init; } = "";
+    public string DType { get; init; } = "float32";
+    public int MaxLength { get; init; } = 512;
+}
+
+public sealed record LoraSection
+{
+    public int Rank { get; init; } = 16;
+    public double Alpha { get; init; } = 32;
+    public double Dropout { get; init; } = 0.1;
+    public IReadOnlyList<string> TargetModules { get; init; } = LoraSettings.AllProjections;
+    public string? InitAdapter { get; init; }
+
+    public LoraSettings ToSettings() => new(Rank, Alpha, Dropout, TargetModules);
+}
+
+public sealed record LossSection
+{
+    public double Temperature { get; init; } = 0.02;
+}
+
+public sealed record DataSection
+{
+    public IReadOnlyList<string> Train { get; init; } = [];
+    public string? DefaultInstruction { get; init; }
+    public bool Shuffle { get; init; } = true;
+    public bool SkipInvalid { get; init; }
+}
+
+public sealed record TrainingSection
+{
+    public static readonly string[] Schedulers = ["constant", "linear", "cosine"];
+
+    public int BatchSize { get; init; } = 8;
+    public int? MaxSteps { get; init; }
+    public int Epochs { get; init; } = 1;
+    public double LearningRate { get; init; } = 1e-4;
+    public string LrScheduler { get; init; } = "linear";
+    public int WarmupSteps { get; init; }
+    public double WeightDecay { get; init; }
+    public double? MaxGradNorm { get; init; } = 1.0;
+    public int Seed { get; init; } = 42;
+    public string Device { get; init; } = "cpu";
+    public int LogEverySteps { get; init; } = 1;
+}
+
+public sealed record CheckpointSection
+{
+    public int EverySteps { get; init; } = 100;
+    public int KeepLast { get; init; } = 3;
+}

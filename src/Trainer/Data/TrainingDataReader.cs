@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Parquet.Serialization;
+
+namespace Trainer.Data;
+
+/// <summary>Reads training rows from JSONL and Parquet files, in file order, failing fast or skipping bad rows.</summary>
+public static class TrainingDataReader
+{
+    public sealed record Result(List<TrainingExample> Examples, int Skipped, List<string> SkipReasons);
+
+    public static Result Read(IEnumerable<string> files, string? defaultInstruction, bool skipInvalid)
+    {
+        var examples = new List<TrainingExample>();
+        var reasons = new List<string>();
+        foreach (var file in files)
+        {
+            if (!File.Exists(file)) throw new FileNotFoundException($"Training file not found: {file}", file);
+            var rows = Path.GetExtension(file).ToLowerInvariant() switch
+            {
+                ".jsonl" or ".json" => JsonlRows(file),
+                ".parquet" => ParquetRows(file),
+                var other => throw new NotSupportedException($"{file}: unsupported training file type '{other}'; use .jsonl or .parquet."),
+            };
+            foreach (var (where, parse) in rows)
+            {
+                try
+                {
+                    examples.Add(TrainingRowParser.Parse(parse(), where, defaultInstruction));
+                }
+                catch (InvalidDataException e) when (skipInvalid)
+                {
+                    reasons.Add(e.Message);
+                }
+            }
+        }
+        return new Result(examples, reasons.Count, reasons);
+    }
+
+    private static IEnumerable<(string Where, Func<IReadOnlyDictionary<string, object?>> Row)> JsonlRows(string file)
+    {
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(file))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            string where = $"{file}:{lineNumber}";
+            yield return (where, () => ParseJsonObject(line, where));
+        }
+    }
+
+    private static Dictionary<string, object?> ParseJsonObject(string line, string where)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(line);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{where}: invalid JSON ({e.Message})");
+        }
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object.");
+            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value));
+        }
+    }
+
+    private static object? ToValue(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.Null => null,
+        JsonValueKind.Array => e.EnumerateArray().Select(ToValue).ToList(),
+        JsonValueKind.True or JsonValueKind.False => e.GetBoolean(),
+        JsonValueKind.Number => e.GetDouble(),
+        _ => e.GetRawText(),
+    };
+
+    /// <summary>Parquet.Net hands strings inside lists over as ReadOnlyMemory&lt;char&gt;; make them strings.</summary>
+    private static object? Normalize(object? value) => value switch
+    {
+        ReadOnlyMemory<char> chars => chars.ToString(),
+        string text => text,
+        System.Collections.IEnumerable items => items.Cast<object?>().Select(Normalize).ToList(),
+        _ => value,
+    };
+
+    private static IEnumerable<(string Where, Func<IReadOnlyDictionary<string, object?>> Row)> ParquetRows(string file)
+    {
+        List<Dictionary<string, object>> rows;
+        using (var stream = File.OpenRead(file))
+        {
+            try
+            {
+                rows = ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult().Data.ToList();
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException)
+            {
+                throw new InvalidDataException($"{file}: not a readable Parquet file ({e.Message})", e);
+            }
+        }
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            yield return ($"{file} row {i + 1}", () => row.ToDictionary(kv => kv.Key, kv => Normalize(kv.Value)));
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using TorchSharp.Modules;
+using Trainer.Checkpointing;
+using Trainer.Config;
+using Trainer.Data;
+using Trainer.Losses;
+using Trainer.Models;
+using Trainer.Models.Lora;
+using Trainer.Models.Mistral;
+using Trainer.Text;
+using static TorchSharp.torch;
+
+namespace Trainer.Training;
+
+/// <summary>
+/// The contrastive LoRA recipe, top to bottom: read data, load the base model with adapters, then for each step
+/// build the batch, embed [queries; positives; negatives], take InfoNCE, back-propagate into the adapters,
+/// clip, set the scheduled learning rate, step AdamW, log, checkpoint.
+/// </summary>
+public sealed class TrainingRun
+{
+    private readonly TrainConfig _config;
+    private readonly TrainOptions _options;
+    private readonly TextWriter _log;
+
+    public TrainingRun(TrainConfig config, TrainOptions options, TextWriter log) => (_config, _options, _log) = (config, options, log);
+
+    public TrainSummary Run()
+    {
+        var resumeDir = PrepareOutputDir();
+        var t = _config.Training;
+        var data = TrainingDataReader.Read(_config.Data.Train, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
+        int stepsPerEpoch = data.Examples.Count / t.BatchSize;
+        if (stepsPerEpoch == 0)
+            throw new ConfigException($"training.batch_size = {t.BatchSize} is larger than the {data.Examples.Count} valid training rows.");
+        int totalSteps = t.MaxSteps ?? t.Epochs * stepsPerEpoch;
+        var schedule = new LearningRateSchedule(t.LrScheduler, t.LearningRate, t.WarmupSteps, totalSteps);
+
+        var device = DTypes.ParseDevice(t.Device, "training.device");
+        var lora = _config.Lora.InitAdapter is { } init ? AdapterSettingsFrom(init) : _config.Lora.ToSettings();
+        using var model = MistralCheckpoint.Load(_config.Model.Path, DTypes.Parse(_config.Model.DType, "model.dtype"), device, lora);
+        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path);
+        InitialiseAdapters(model, lora);
+        var trainable = model.TrainableParameters().ToList();
+        using var optimizer = new AdamW(trainable, t.LearningRate, 0.9, 0.999, 1e-8, t.WeightDecay, false, false);
+
+        int step = 0;
+        double elapsedBefore = 0;
+        if (resumeDir is not null)
+        {
+            var state = TrainingState.Load(resumeDir);
+            PeftAdapter.Load(resumeDir, model);
+            optimizer.load_state_dict(Path.Combine(resumeDir, CheckpointStore.OptimizerFile));
+            using var rng = tensor(Convert.FromBase64String(state.DropoutRngState));
+            model.DropoutGenerator.set_state(rng);
+            (step, elapsedBefore) = (state.Step, state.ElapsedSeconds);
+            _log.WriteLine($"resumed from {resumeDir} at step {step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
+        }
+
+        long total = model.parameters().Sum(p => p.numel()), trainableCount = trainable.Sum(p => p.numel());
+        _log.WriteLine($"model {_config.Model.Path}: {total:N0} parameters, {trainableCount:N0} trainable ({100.0 * trainableCount / total:F3}%), LoRA r={lora.Rank} alpha={lora.Alpha} dropout={lora.Dropout}");
+        _log.WriteLine($"data: {data.Examples.Count} rows{(data.Skipped > 0 ? $" ({data.Skipped} invalid skipped)" : "")}, {stepsPerEpoch} steps per epoch, {totalSteps} steps; " +
+                       $"batch {t.BatchSize} queries, each scoring {t.BatchSize} positives + up to {t.BatchSize} negatives; device {device}");
+
+        var store = new CheckpointStore(_config.OutputDir);
+        using var metrics = new MetricsLog(_config.OutputDir, _log, totalSteps);
+        var clock = Stopwatch.StartNew();
+        int firstStep = step + 1, stepsThisRun = 0;
+        double? firstLoss = null, lastLoss = null;
+        string? lastCheckpoint = null;
+        int[] order = [];
+        int orderEpoch = -1;
+        model.train();
+        while (step < totalSteps && (_options.StopAfterSteps is not int stop || stepsThisRun < stop))
+        {
+            int epoch = step / stepsPerEpoch, index = step % stepsPerEpoch * t.BatchSize;
+            if (epoch != orderEpoch) (order, orderEpoch) = (EpochOrder.For(data.Examples.Count, t.Seed, epoch, _config.Data.Shuffle), epoch);
+            var batch = ContrastiveBatch.Build(data.Examples, order[index..(index + t.BatchSize)], t.Seed, epoch, tokenizer, _config.Model.MaxLength);
+
+            var stepClock = Stopwatch.StartNew();
+            double lr = schedule.At(step);
+            var (loss, gradNorm) = TrainStep(model, optimizer, trainable, batch, lr);
+            step++;
+            stepsThisRun++;
+            double seconds = stepClock.Elapsed.TotalSeconds;
+            firstLoss ??= loss;
+            lastLoss = loss;
+
+            if (step % t.LogEverySteps == 0 || step == totalSteps)
+                metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds),
+                    clock.Elapsed.TotalSeconds / stepsThisRun);
+            if (step % _config.Checkpoint.EverySteps == 0 || step == totalSteps)
+            {
+                int nextEpoch = step / stepsPerEpoch, nextIndex = step % stepsPerEpoch * t.BatchSize;
+                lastCheckpoint = SaveCheckpoint(store, model, optimizer, new TrainingState
+                {
+                    Step = step, Epoch = nextEpoch, IndexInEpoch = nextIndex, TotalSteps = totalSteps, LearningRate = lr, Seed = t.Seed,
+                    ConfigSha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(_config)))),
+                    ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds,
+                });
+            }
+        }
+        if (data.Skipped > 0) _log.WriteLine($"skipped {data.Skipped} invalid row(s); first: {data.SkipReasons[0]}");
+        _log.WriteLine($"done: step {step}/{totalSteps} in {clock.Elapsed.TotalSeconds:F1} s; adapter in {lastCheckpoint ?? "(no checkpoint written)"}");
+        return new TrainSummary(firstStep, step, firstLoss, lastLoss, clock.Elapsed.TotalSeconds, lastCheckpoint);
+    }
+
+    /// <summary>One optimizer step; returns the batch loss and the gradient norm before clipping.</summary>
+    private (double Loss, double GradNorm) TrainStep(MistralModel model, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
+    {
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        using var padded = PaddedBatch.Create(batch.AllRows(), model.Config.EosTokenId, model.Device);
+        var embeddings = LastTokenPooling.Pool(model.call(padded.InputIds, padded.AttentionMask), padded.AttentionMask); // [Q+P+N, H]
+        int n = batch.Size;
+        var negatives = batch.Negatives.Count > 0 ? embeddings.narrow(0, 2 * n, batch.Negatives.Count) : null;
+        var loss = InfoNceLoss.Compute(embeddings.narrow(0, 0, n), embeddings.narrow(0, n, n), negatives, _config.Loss.Temperature);
+        loss.backward();
+        double gradNorm = _config.Training.MaxGradNorm is double maxNorm and > 0
+            ? nn.utils.clip_grad_norm_(trainable, maxNorm)
+            : stack(trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm().item<float>();
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+        optimizer.step();
+        return (loss.item<float>(), gradNorm);
+    }
+
+    private string SaveCheckpoint(CheckpointStore store, MistralModel model, AdamW optimizer, TrainingState state)
+    {
+        var dir = store.Save(state.Step, temp =>
+        {
+            PeftAdapter.Save(temp, model, _config.Model.Path);
+            optimizer.save_state_dict(Path.Combine(temp, CheckpointStore.OptimizerFile));
+            using var rng = model.DropoutGenerator.get_state();
+            (state with { DropoutRngState = Convert.ToBase64String(rng.bytes.ToArray()) }).Save(temp);
+            File.WriteAllText(Path.Combine(temp, CheckpointStore.ConfigFile), ConfigLoader.ToYaml(_config));
+        });
+        store.Prune(_config.Checkpoint.KeepLast);
+        return dir;
+    }
+
+    /// <summary>Seeded PEFT initialisation, or the weights of <c>lora.init_adapter</c>.</summary>
+    private void InitialiseAdapters(MistralModel model, LoraSettings lora)
+    {
+        model.DropoutGenerator.manual_seed(_config.Training.Seed);
+        using var generator = new Generator((ulong)_config.Training.Seed);
+        foreach (var (_, adapter) in model.Adapters()) adapter.ResetAdapter(generator);
+        if (_config.Lora.InitAdapter is { } init) PeftAdapter.Load(init, model);
+    }
+
+    private LoraSettings AdapterSettingsFrom(string dir)
+    {
+        var stored = PeftAdapter.ReadSettings(dir);
+        var configured = _config.Lora;
+        if (stored.Rank != configured.Rank || stored.Alpha != configured.Alpha)
+            _log.WriteLine($"note: lora.init_adapter {dir} has r={stored.Rank}, alpha={stored.Alpha}; these win over the config's lora.rank={configured.Rank}, lora.alpha={configured.Alpha}.");
+        return stored with { Dropout = configured.Dropout };
+    }
+
+    /// <summary>Applies the resume / overwrite rules to output_dir; returns the checkpoint to resume from, if any.</summary>
+    private string? PrepareOutputDir()
+    {
+        var dir = _config.OutputDir;
+        bool nonEmpty = Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+        if (_options.ResumeFrom is { } explicitPath)
+        {
+            var problem = CheckpointStore.Validate(explicitPath);
+            if (problem is not null) throw new InvalidDataException($"Cannot resume from {explicitPath}: {problem}.");
+            return explicitPath;
+        }
+        if (_options.Resume)
+        {
+            var found = new CheckpointStore(dir).NewestValid(_log);
+            if (found is null) throw new InvalidDataException($"--resume: no valid checkpoint in {dir}.");
+            return found;
+        }
+        if (nonEmpty && !_options.Overwrite)
+            throw new InvalidOperationException($"output_dir {dir} is not empty. Use --resume to continue the run there, or --overwrite to start over (this deletes its contents).");
+        if (nonEmpty) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        return null;
+    }
+}

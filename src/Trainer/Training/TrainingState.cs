@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Trainer.Training;
+
+/// <summary>
+/// Where training stands after <see cref="Step"/> optimizer steps: the data cursor (epoch and index within that
+/// epoch's order), the dropout RNG state, and what the run was configured with. Written with every checkpoint,
+/// next to the adapter and the optimizer state.
+/// </summary>
+public sealed record TrainingState
+{
+    public const string FileName = "trainer_state.json";
+
+    [JsonPropertyName("step")] public int Step { get; init; }
+    [JsonPropertyName("epoch")] public int Epoch { get; init; }
+    [JsonPropertyName("index_in_epoch")] public int IndexInEpoch { get; init; }
+    [JsonPropertyName("total_steps")] public int TotalSteps { get; init; }
+    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
+    [JsonPropertyName("seed")] public int Seed { get; init; }
+    [JsonPropertyName("dropout_rng_state")] public string DropoutRngState { get; init; } = "";
+    [JsonPropertyName("config_sha256")] public string ConfigSha256 { get; init; } = "";
+    [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
+
+    public void Save(string dir) =>
+        File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+
+    public static TrainingState Load(string dir)
+    {
+        var path = Path.Combine(dir, FileName);
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: unreadable training state ({e.Message})", e);
+        }
+    }
+}
