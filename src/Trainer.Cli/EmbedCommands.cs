@@ -21,7 +21,8 @@ public static class EmbedCommands
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per forward pass", DefaultValueFactory = _ => 16 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16", DefaultValueFactory = _ => "float32" };
-        var command = new Command(name, description) { model, input, output, maxLength, batchSize, device, dtype };
+        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder to apply (e.g. a checkpoint-<step> folder)" };
+        var command = new Command(name, description) { model, input, output, maxLength, batchSize, device, dtype, adapter };
         command.SetAction(result => CliErrors.Run(() =>
         {
             var options = new EmbedOptions(result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!)
@@ -30,6 +31,7 @@ public static class EmbedCommands
                 BatchSize = result.GetValue(batchSize),
                 Device = result.GetValue(device)!,
                 DType = result.GetValue(dtype)!,
+                AdapterDir = result.GetValue(adapter),
             };
             int count = run(options);
             Console.Error.WriteLine($"{name}: wrote {count} line(s) to {options.OutputPath}");

@@ -6,6 +6,7 @@ var root = new RootCommand("Trainer: turn a Mistral-family decoder into a text-e
     EmbedCommands.Embed(),
     EmbedCommands.Tokenize(),
     TrainCommand.Build(),
+    ExportCommand.Build(),
     BenchmarkCommands.Build(),
 };
 return root.Parse(args).Invoke();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Trainer.Models;
+using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
 using Trainer.Text;
 
@@ -13,6 +14,9 @@ public sealed record EmbedOptions(string ModelDir, string InputPath, string Outp
     public int BatchSize { get; init; } = 16;
     public string Device { get; init; } = "cpu";
     public string DType { get; init; } = "float32";
+
+    /// <summary>A PEFT LoRA adapter folder applied on top of the model, or null.</summary>
+    public string? AdapterDir { get; init; }
 
     public void Validate()
     {
@@ -44,7 +48,9 @@ public static class EmbedJob
     {
         options.Validate();
         var (config, rows, inputs) = Prepare(options);
-        using var model = MistralCheckpoint.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
+        var lora = options.AdapterDir is null ? null : PeftAdapter.ReadSettings(options.AdapterDir);
+        using var model = MistralCheckpoint.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"), lora);
+        if (options.AdapterDir is not null) PeftAdapter.Load(options.AdapterDir, model);
         var embedder = new TextEmbedder(model, config.EosTokenId, options.BatchSize);
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;

@@ -45,6 +45,20 @@ public class EmbedCommandTests
         Assert.True(Golden.MaxAbsDiff(cases[0].Embedding, Golden.Floats(embedded[^1].GetProperty("embedding"))) <= 1e-5);
     }
 
+    [Fact]
+    public void Embed_with_adapter_matches_the_reference_lora_embeddings()
+    {
+        var cases = Golden.TinyCases();
+        var expected = Golden.Tiny.GetProperty("lora_embeddings").EnumerateArray().Select(Golden.Floats).ToList();
+        var input = WriteInput(cases.Select(c => JsonSerializer.Serialize(new { input_ids = c.InputIds })).ToArray());
+        var output = input + ".out";
+        var result = Embed(input, output, "--adapter", Path.Combine(TestPaths.TinyMistral, "lora-adapter"));
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = File.ReadAllLines(output);
+        for (int i = 0; i < cases.Count; i++)
+            Assert.True(Golden.MaxAbsDiff(expected[i], Golden.Floats(JsonDocument.Parse(lines[i]).RootElement.GetProperty("embedding"))) <= 1e-5, $"line {i + 1}");
+    }
+
     [Theory]
     [InlineData("{\"text\": \"fine\"}\n{\"text\": \"broken", 2, "invalid JSON")]
     [InlineData("{\"text\": \"fine\"}\n\n{\"title\": \"no text\"}", 3, "expected \"text\"")]

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Trainer.Checkpointing;
+using Trainer.Config;
+using Trainer.Models;
+using Trainer.Models.Mistral;
+using Trainer.Models.Weights;
+using Trainer.Text;
+using Trainer.Training;
+using static TorchSharp.torch;
+
+namespace Trainer.Export;
+
+/// <summary>What <c>trainer export</c> was asked for.</summary>
+public sealed record ExportOptions(string Checkpoint, IReadOnlyList<string> Formats, string OutputDir)
+{
+    public static readonly string[] AllFormats = ["onnx", "safetensors"];
+    public static readonly string[] DTypeNames = ["float32", "float16"];
+
+    public string DType { get; init; } = "float32";
+
+    /// <summary>ONNX opset; 17 is the default (ONNX Runtime ≥ 1.14 and onnx.checker accept it).</summary>
+    public int Opset { get; init; } = 17;
+
+    public bool ExternalData { get; init; }
+
+    public long ExternalDataThresholdBytes { get; init; } = 1_500_000_000;
+
+    public void Validate()
+    {
+        if (Formats.Count == 0) throw new ArgumentException($"--format is required; allowed: {string.Join(", ", AllFormats)}.");
+        foreach (var f in Formats.Where(f => !AllFormats.Contains(f)))
+            throw new ArgumentException($"--format = {f} is invalid; allowed: {string.Join(", ", AllFormats)}.");
+        if (!DTypeNames.Contains(DType)) throw new ArgumentException($"--dtype = {DType} is invalid; allowed: {string.Join(", ", DTypeNames)}.");
+        if (Opset is < 14 or > 21) throw new ArgumentException($"--opset = {Opset} is invalid; allowed: 14 to 21.");
+    }
+}
+
+/// <summary>The outcome: where files went and, for ONNX, the parity check.</summary>
+public sealed record ExportResult(string Checkpoint, string OutputDir, OnnxParity? Parity)
+{
+    public bool Passed => Parity?.Passed ?? true;
+}
+
+/// <summary>
+/// Checkpoint → merged weights → writers → verification. Reads the checkpoint's PEFT adapter and its resolved
+/// config (which names the base model), folds the adapter into the base weights tensor by tensor, and writes a
+/// Hugging Face safetensors folder and/or an ONNX model with its serving files. ONNX exports are then run with ONNX
+/// Runtime against the TorchSharp model; a parity failure keeps the files and reports it.
+/// </summary>
+public static class ExportJob
+{
+    public const string OnnxFile = "model.onnx";
+    public const string OnnxDataFile = "model.onnx_data";
+    public const string EmbeddingConfigFile = "embedding_config.json";
+
+    public static ExportResult Run(ExportOptions options, TextWriter log)
+    {
+        options.Validate();
+        var checkpoint = ResolveCheckpoint(options.Checkpoint, log);
+        var config = ConfigLoader.Load(Path.Combine(checkpoint, CheckpointStore.ConfigFile));
+        var dtype = DTypes.Parse(options.DType, "--dtype");
+        Directory.CreateDirectory(options.OutputDir);
+        using var weights = new MergedWeights(config.Model.Path, checkpoint);
+        log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {options.OutputDir} as {options.DType}");
+
+        WriteConfig(config.Model.Path, options.OutputDir, options.DType);
+        File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), Path.Combine(options.OutputDir, EmbeddingTokenizer.ModelFile), overwrite: true);
+
+        if (options.Formats.Contains("safetensors"))
+        {
+            var layout = weights.StoredNames.Select(n => (n, weights.Shape(n), dtype)).ToList();
+            ShardedCheckpointWriter.Write(options.OutputDir, layout, name => weights.Stored(name, dtype));
+            log.WriteLine($"safetensors: wrote {layout.Count} tensors to {options.OutputDir}");
+        }
+
+        OnnxParity? parity = null;
+        if (options.Formats.Contains("onnx"))
+        {
+            long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * (dtype == ScalarType.Float16 ? 2 : 4);
+            bool external = options.ExternalData || bytes > options.ExternalDataThresholdBytes;
+            var onnxPath = WriteOnnx(weights, dtype, options.Opset, options.OutputDir, external);
+            WriteEmbeddingConfig(options.OutputDir, config, weights.Config, options.DType);
+            log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset})");
+
+            double tolerance = dtype == ScalarType.Float16 ? 2e-2 : 1e-4;
+            parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, tolerance, OnnxVerifier.SampleRows(config.Model.Path, config.Model.MaxLength));
+            log.WriteLine($"onnx parity vs TorchSharp: sentence_embedding max abs diff {parity.EmbeddingMaxAbs:E3}, last_hidden_state (real tokens) {parity.HiddenMaxAbs:E3}, tolerance {tolerance:E0}: {(parity.Passed ? "ok" : "FAILED")}");
+            if (!parity.Passed) log.WriteLine($"warning: the ONNX export does not match the TorchSharp model within {tolerance:E0}; files kept in {options.OutputDir} for inspection.");
+        }
+        return new ExportResult(checkpoint, options.OutputDir, parity);
+    }
+
+    /// <summary>A checkpoint-&lt;step&gt; folder as given, or the newest valid one of an output_dir.</summary>
+    public static string ResolveCheckpoint(string path, TextWriter log)
+    {
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Checkpoint folder not found: {path}");
+        if (File.Exists(Path.Combine(path, TrainingState.FileName)))
+        {
+            var problem = CheckpointStore.Validate(path);
+            return problem is null ? path : throw new InvalidDataException($"Checkpoint {path} is not usable: {problem}.");
+        }
+        return new CheckpointStore(path).NewestValid(log) ?? throw new InvalidDataException($"No valid checkpoint-<step> folder in {path}.");
+    }
+
+    public static string WriteOnnx(MergedWeights weights, ScalarType dtype, int opset, string outputDir, bool external)
+    {
+        var onnxPath = Path.Combine(outputDir, OnnxFile);
+        var dataPath = Path.Combine(outputDir, OnnxDataFile);
+        if (File.Exists(dataPath)) File.Delete(dataPath);
+        using (var data = external ? new ExternalDataWriter(dataPath) : null)
+        {
+            var model = new MistralOnnxBuilder(new OnnxGraph(opset, data), weights, dtype).Build();
+            using var stream = File.Create(onnxPath);
+            model.WriteTo(stream);
+        }
+        return onnxPath;
+    }
+
+    private static void WriteConfig(string baseDir, string outputDir, string dtype)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(baseDir, MistralCheckpoint.ConfigFile)))!.AsObject();
+        json["torch_dtype"] = dtype;
+        File.WriteAllText(Path.Combine(outputDir, MistralCheckpoint.ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static void WriteEmbeddingConfig(string outputDir, TrainConfig config, MistralConfig model, string dtype)
+    {
+        var settings = new Dictionary<string, object?>
+        {
+            ["pooling"] = "last_token",
+            ["normalize"] = "l2",
+            ["query_template"] = PromptFormat.QueryTemplate,
+            ["document_template"] = "{text}",
+            ["default_instruction"] = config.Data.DefaultInstruction,
+            ["max_length"] = config.Model.MaxLength,
+            ["bos_token_id"] = model.BosTokenId,
+            ["eos_token_id"] = model.EosTokenId,
+            ["add_bos"] = true,
+            ["append_eos"] = true,
+            ["truncate_to"] = "max_length - 1 tokens before EOS",
+            ["padding_side"] = "right",
+            ["inputs"] = new[] { "input_ids", "attention_mask" },
+            ["outputs"] = new[] { "last_hidden_state", "sentence_embedding" },
+            ["weights_dtype"] = dtype,
+        };
+        File.WriteAllText(Path.Combine(outputDir, EmbeddingConfigFile), JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

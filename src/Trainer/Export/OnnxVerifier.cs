@@ -1,0 +1,75 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Trainer.Models;
+using Trainer.Models.Lora;
+using Trainer.Models.Mistral;
+using Trainer.Text;
+using static TorchSharp.torch;
+
+namespace Trainer.Export;
+
+/// <summary>Max |ONNX − TorchSharp| over the pooled embeddings and over the hidden states of real tokens.</summary>
+public sealed record OnnxParity(double EmbeddingMaxAbs, double HiddenMaxAbs, double Tolerance)
+{
+    public bool Passed => EmbeddingMaxAbs <= Tolerance && HiddenMaxAbs <= Tolerance;
+}
+
+/// <summary>
+/// Runs an exported model with ONNX Runtime on a right-padded batch of different lengths and compares both outputs
+/// with the TorchSharp model (base + adapter, float32). The reference is computed and freed before the ONNX session
+/// loads, so the two never sit in memory together.
+/// </summary>
+public static class OnnxVerifier
+{
+    public static OnnxParity Verify(string onnxPath, string baseModelDir, string? adapterDir, double tolerance, int[][] rows)
+    {
+        var (expectedHidden, expectedEmbedding, mask, width) = Reference(baseModelDir, adapterDir, rows);
+        var ids = new DenseTensor<long>([rows.Length, width]);
+        var attention = new DenseTensor<long>([rows.Length, width]);
+        for (int b = 0; b < rows.Length; b++)
+            for (int s = 0; s < width; s++)
+            {
+                ids[b, s] = s < rows[b].Length ? rows[b][s] : 0;
+                attention[b, s] = mask[b * width + s];
+            }
+        using var options = new SessionOptions();
+        options.AddSessionConfigEntry("session.disable_prepacking", "1"); // keep weights in one copy
+        using var session = new InferenceSession(onnxPath, options);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("attention_mask", attention)]);
+        var hidden = results.First(r => r.Name == "last_hidden_state").AsEnumerable<float>().ToArray();
+        var embedding = results.First(r => r.Name == "sentence_embedding").AsEnumerable<float>().ToArray();
+
+        double hiddenMax = 0, embeddingMax = 0;
+        int h = expectedEmbedding.Length / rows.Length;
+        for (int i = 0; i < hidden.Length; i++)
+            if (mask[i / h] == 1) hiddenMax = Math.Max(hiddenMax, Math.Abs(hidden[i] - expectedHidden[i]));
+        for (int i = 0; i < embedding.Length; i++) embeddingMax = Math.Max(embeddingMax, Math.Abs(embedding[i] - expectedEmbedding[i]));
+        return new OnnxParity(embeddingMax, hiddenMax, tolerance);
+    }
+
+    /// <summary>A right-padded batch of three different lengths from the model's own tokenizer.</summary>
+    public static int[][] SampleRows(string modelDir, int maxLength)
+    {
+        var tokenizer = EmbeddingTokenizer.Load(modelDir);
+        return
+        [
+            tokenizer.Encode("How do vaccines train the immune system?", "Given a web search query, retrieve relevant passages that answer the query", maxLength),
+            tokenizer.Encode("Vaccines expose the immune system to a harmless part of a pathogen.", null, maxLength),
+            tokenizer.Encode("short", null, maxLength),
+        ];
+    }
+
+    private static (float[] Hidden, float[] Embedding, long[] Mask, int Width) Reference(string baseModelDir, string? adapterDir, int[][] rows)
+    {
+        var lora = adapterDir is null ? null : PeftAdapter.ReadSettings(adapterDir);
+        using var model = MistralCheckpoint.Load(baseModelDir, ScalarType.Float32, lora: lora);
+        if (adapterDir is not null) PeftAdapter.Load(adapterDir, model);
+        model.eval();
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var batch = PaddedBatch.Create(rows, model.Config.EosTokenId);
+        var hidden = model.call(batch.InputIds, batch.AttentionMask);
+        var embedding = LastTokenPooling.Pool(hidden, batch.AttentionMask);
+        return (hidden.data<float>().ToArray(), embedding.data<float>().ToArray(), batch.AttentionMask.data<long>().ToArray(), (int)batch.InputIds.shape[1]);
+    }
+}
