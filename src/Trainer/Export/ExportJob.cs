@@ -66,7 +66,9 @@ public static class ExportJob
         log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {options.OutputDir} as {options.DType}");
 
         WriteConfig(config.Model.Path, options.OutputDir, options.DType);
-        File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), Path.Combine(options.OutputDir, EmbeddingTokenizer.ModelFile), overwrite: true);
+        var tokenizerCopy = Path.Combine(options.OutputDir, EmbeddingTokenizer.ModelFile);
+        File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
+        File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
 
         if (options.Formats.Contains("safetensors"))
         {

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Trainer.Export;
+using Trainer.Inference;
+using Trainer.Models.Lora;
+using Trainer.Models.Mistral;
+using Trainer.Models.Weights;
+using Trainer.Tests.Training;
+using Trainer.Training;
+using static TorchSharp.torch;
+
+namespace Trainer.Tests.Export;
+
+/// <summary>One short training run on the tiny Mistral whose checkpoint (B ≠ 0 after two steps) every export test uses.</summary>
+public sealed class TrainedCheckpoint
+{
+    public TrainedCheckpoint()
+    {
+        var dir = TestPaths.TempDir("export-train");
+        Path = new TrainingRun(TrainingFixture.Config(dir, "training.max_steps=2"), new TrainOptions(), TextWriter.Null).Run().LastCheckpoint!;
+    }
+
+    public string Path { get; }
+}
+
+public class ExportTests(TrainedCheckpoint trained) : IClassFixture<TrainedCheckpoint>
+{
+    private static ExportResult Export(string checkpoint, string dtype, params string[] formats) =>
+        ExportJob.Run(new ExportOptions(checkpoint, formats, TestPaths.TempDir("export-" + dtype)) { DType = dtype }, TextWriter.Null);
+
+    [Fact]
+    public void Float32_onnx_matches_torchsharp_on_embeddings_and_real_token_hidden_states()
+    {
+        var result = Export(trained.Path, "float32", "onnx");
+        Assert.NotNull(result.Parity);
+        Assert.True(result.Parity!.EmbeddingMaxAbs <= 1e-4, $"embedding {result.Parity.EmbeddingMaxAbs}");
+        Assert.True(result.Parity.HiddenMaxAbs <= 1e-4, $"hidden {result.Parity.HiddenMaxAbs}");
+        Assert.False(File.Exists(Path.Combine(result.OutputDir, ExportJob.OnnxDataFile)));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.OutputDir, ExportJob.EmbeddingConfigFile)));
+        Assert.Equal("Instruct: {instruction}\nQuery: {text}", config.RootElement.GetProperty("query_template").GetString());
+        Assert.Equal(2, config.RootElement.GetProperty("eos_token_id").GetInt32());
+        Assert.True(File.Exists(Path.Combine(result.OutputDir, "tokenizer.model")));
+    }
+
+    [Fact]
+    public void Float16_onnx_matches_within_half_precision()
+    {
+        var result = Export(trained.Path, "float16", "onnx");
+        Assert.True(result.Parity!.Passed, $"embedding {result.Parity.EmbeddingMaxAbs}, hidden {result.Parity.HiddenMaxAbs}");
+        Assert.True(result.Parity.EmbeddingMaxAbs <= 2e-2 && result.Parity.HiddenMaxAbs <= 2e-2);
+        Assert.True(result.Parity.EmbeddingMaxAbs > 0); // it really ran in half precision
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(result.OutputDir, "config.json")));
+        Assert.Equal("float16", config.RootElement.GetProperty("torch_dtype").GetString());
+    }
+
+    [Fact]
+    public void External_data_variant_loads_and_matches()
+    {
+        var output = TestPaths.TempDir("export-external");
+        var result = ExportJob.Run(new ExportOptions(trained.Path, ["onnx"], output) { ExternalData = true }, TextWriter.Null);
+        Assert.True(File.Exists(Path.Combine(output, ExportJob.OnnxDataFile)));
+        Assert.True(new FileInfo(Path.Combine(output, ExportJob.OnnxFile)).Length < 100_000); // weights live in the side file
+        Assert.True(result.Parity!.EmbeddingMaxAbs <= 1e-4 && result.Parity.HiddenMaxAbs <= 1e-4);
+    }
+
+    [Fact]
+    public void Merged_safetensors_equal_the_merge_formula()
+    {
+        var result = Export(trained.Path, "float32", "safetensors");
+        var settings = PeftAdapter.ReadSettings(trained.Path);
+        using var adapter = new SafetensorsReader(Path.Combine(trained.Path, PeftAdapter.WeightsFile));
+        using var base_ = new SafetensorsReader(Path.Combine(TestPaths.TinyMistral, "model.safetensors"));
+        using var merged = new SafetensorsReader(Path.Combine(result.OutputDir, "model.safetensors"));
+        Assert.Equal(base_.Header.Entries.Keys.Order(), merged.Header.Entries.Keys.Order());
+        int mergedCount = 0;
+        double max = 0;
+        foreach (var key in base_.Header.Entries.Keys)
+        {
+            using var scope = NewDisposeScope();
+            var expected = base_.Read(key, ScalarType.Float32);
+            var module = key[..^".weight".Length];
+            var aKey = $"base_model.model.{module}.lora_A.weight";
+            if (adapter.Header.Entries.ContainsKey(aKey))
+            {
+                var delta = adapter.Read($"base_model.model.{module}.lora_B.weight").matmul(adapter.Read(aKey)) * settings.Scaling;
+                Assert.True(delta.abs().max().item<float>() > 0, key);
+                expected = expected + delta;
+                mergedCount++;
+            }
+            max = Math.Max(max, (merged.Read(key) - expected).abs().max().item<float>());
+        }
+        Assert.Equal(14, mergedCount);
+        Assert.True(max <= 1e-6, $"max {max}");
+    }
+
+    [Fact]
+    public void Embedding_the_merged_model_equals_embedding_the_base_with_the_adapter()
+    {
+        var result = Export(trained.Path, "float32", "safetensors");
+        var rows = Golden.TinyCases().Select(c => c.InputIds).ToList();
+        using var merged = MistralCheckpoint.Load(result.OutputDir, ScalarType.Float32);
+        using var adapted = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: PeftAdapter.ReadSettings(trained.Path));
+        PeftAdapter.Load(trained.Path, adapted);
+        var a = new TextEmbedder(merged, 2).Embed(rows);
+        var b = new TextEmbedder(adapted, 2).Embed(rows);
+        for (int i = 0; i < rows.Count; i++) Assert.True(Golden.MaxAbsDiff(a[i], b[i]) <= 1e-5, $"case {i}");
+        Assert.True(Golden.MaxAbsDiff(Golden.TinyCases()[0].Embedding, a[0]) > 1e-4); // the adapter changed the model
+    }
+
+    [Fact]
+    public void Output_dir_resolves_to_its_newest_valid_checkpoint()
+    {
+        var outputDir = Path.GetDirectoryName(trained.Path)!;
+        Assert.Equal(trained.Path, ExportJob.ResolveCheckpoint(outputDir, TextWriter.Null));
+        var e = Assert.Throws<DirectoryNotFoundException>(() => ExportJob.ResolveCheckpoint(Path.Combine(outputDir, "nope"), TextWriter.Null));
+        Assert.Contains("nope", e.Message);
+    }
+}
