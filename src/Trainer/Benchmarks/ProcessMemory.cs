@@ -1,8 +1,29 @@
+using System.Runtime.InteropServices;
+
 namespace Trainer.Benchmarks;
 
 /// <summary>Resident-set figures of this process from /proc/self/status (Linux); 0 elsewhere.</summary>
 public static class ProcessMemory
 {
+    /// <summary>Collects managed garbage and asks glibc to return freed heap pages to the OS (Linux only).</summary>
+    public static void ReleaseFreedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            MallocTrim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc (e.g. musl): nothing to trim
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
     /// <summary>Peak resident set size (VmHWM) in bytes.</summary>
     public static long PeakRss() => Read("VmHWM:");
 

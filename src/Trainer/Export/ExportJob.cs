@@ -83,11 +83,13 @@ public static class ExportJob
             long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * (dtype == ScalarType.Float16 ? 2 : 4);
             bool external = options.ExternalData || bytes > options.ExternalDataThresholdBytes;
             var onnxPath = WriteOnnx(weights, dtype, options.Opset, options.OutputDir, external);
+            log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");
             WriteEmbeddingConfig(options.OutputDir, config, weights.Config, options.DType);
             log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset})");
 
             double tolerance = dtype == ScalarType.Float16 ? 2e-2 : 1e-4;
             parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, tolerance, OnnxVerifier.SampleRows(config.Model.Path, config.Model.MaxLength));
+            log.WriteLine($"memory: peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())} (weights {Benchmarks.ProcessMemory.Gib(bytes)} in {options.DType})");
             log.WriteLine($"onnx parity vs TorchSharp: sentence_embedding max abs diff {parity.EmbeddingMaxAbs:E3}, last_hidden_state (real tokens) {parity.HiddenMaxAbs:E3}, tolerance {tolerance:E0}: {(parity.Passed ? "ok" : "FAILED")}");
             if (!parity.Passed) log.WriteLine($"warning: the ONNX export does not match the TorchSharp model within {tolerance:E0}; files kept in {options.OutputDir} for inspection.");
         }
