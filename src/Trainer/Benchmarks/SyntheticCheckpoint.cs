@@ -17,8 +17,14 @@ public static class SyntheticCheckpoint
         int layers = (int)Math.Max(1, (targetBytes / elementSize - fixedParams) / perLayer);
         var config = new MistralConfig
         {
-            VocabSize = 32000, HiddenSize = 2048, IntermediateSize = 5632, NumHiddenLayers = layers,
-            NumAttentionHeads = 16, NumKeyValueHeads = 4, SlidingWindow = 4096, MaxPositionEmbeddings = 32768,
+            VocabSize = 32000,
+            HiddenSize = 2048,
+            IntermediateSize = 5632,
+            NumHiddenLayers = layers,
+            NumAttentionHeads = 16,
+            NumKeyValueHeads = 4,
+            SlidingWindow = 4096,
+            MaxPositionEmbeddings = 32768,
             TorchDType = Models.DTypes.Name(dtype),
         };
         Directory.CreateDirectory(dir);

@@ -96,7 +96,12 @@ public sealed class TrainingRun
                 int nextEpoch = step / stepsPerEpoch, nextIndex = step % stepsPerEpoch * t.BatchSize;
                 lastCheckpoint = SaveCheckpoint(store, model, optimizer, new TrainingState
                 {
-                    Step = step, Epoch = nextEpoch, IndexInEpoch = nextIndex, TotalSteps = totalSteps, LearningRate = lr, Seed = t.Seed,
+                    Step = step,
+                    Epoch = nextEpoch,
+                    IndexInEpoch = nextIndex,
+                    TotalSteps = totalSteps,
+                    LearningRate = lr,
+                    Seed = t.Seed,
                     ConfigSha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(_config)))),
                     ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds,
                 });

@@ -1,8 +1,8 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using Trainer.Models.Mistral;
-using Linear = Trainer.Models.Mistral.Linear;
 using static TorchSharp.torch;
+using Linear = Trainer.Models.Mistral.Linear;
 
 namespace Trainer.Models.Lora;
 
