@@ -43,6 +43,9 @@ public sealed class MistralModel : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Draws LoRA dropout masks; its state is saved with training checkpoints.</summary>
     public Generator DropoutGenerator { get; }
 
+    /// <summary>Recompute each decoder layer in backward instead of keeping its activations (<see cref="LayerCheckpoint"/>).</summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>"model." when the base checkpoint's keys carry that prefix (MistralForCausalLM), else "".</summary>
     public string CheckpointKeyPrefix { get; set; } = "";
 
@@ -68,7 +71,9 @@ public sealed class MistralModel : nn.Module<Tensor, Tensor, Tensor>
         var x = embed_tokens.call(inputIds);
         var (cos, sin) = RotaryEmbedding.Tables(inputIds.shape[1], Config.HeadDim, Config.RopeTheta, x.dtype, x.device);
         var inputs = new AttentionInputs(cos, sin, AttentionMask.Build(attentionMask, Config.SlidingWindow, x.dtype));
-        foreach (var layer in layers) x = layer.call(x, inputs);
+        bool checkpoint = GradientCheckpointing && training && is_grad_enabled();
+        foreach (var layer in layers)
+            x = checkpoint ? LayerCheckpoint.Apply(layer, x, inputs, DropoutGenerator) : layer.call(x, inputs);
         return norm.call(x).MoveToOuterDisposeScope();
     }
 }

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.autograd;
+
+namespace Trainer.Models.Mistral;
+
+/// <summary>
+/// Gradient checkpointing for one decoder layer as a custom autograd function: the forward runs without a graph and
+/// keeps only the layer input; the backward recomputes the layer with a graph and differentiates it.
+///
+/// Three details make it exact where the usual recipe is not:
+/// - The layer's trainable (LoRA) parameters are inputs of the function, so its backward runs even when the layer
+///   input does not require grad (frozen embeddings under LoRA, the classic PEFT pitfall), and their gradients
+///   flow back through the engine instead of being accumulated re-entrantly.
+/// - The dropout generator's state is saved before the forward and restored for the recompute, so the dropout
+///   masks match; afterwards the generator is put back where it was.
+/// - Gradients handed back to the engine are tracked and released by <see cref="ReleasePending"/> after
+///   <c>backward()</c>, so nothing outlives the step whichever thread the engine ran the backward on.
+/// </summary>
+public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
+{
+    private static readonly ConcurrentQueue<Tensor> Pending = new();
+
+    public override string Name => nameof(LayerCheckpoint);
+
+    /// <summary>x [B, S, H] → layer(x), checkpointed.</summary>
+    public static Tensor Apply(MistralDecoderLayer layer, Tensor x, AttentionInputs inputs, Generator dropout)
+    {
+        object[] vars = [layer, dropout, x, inputs.Cos, inputs.Sin, inputs.Mask, .. layer.parameters().Where(p => p.requires_grad)];
+        return apply(vars)[0];
+    }
+
+    /// <summary>Disposes the gradient tensors returned to the autograd engine during the last backward.</summary>
+    public static void ReleasePending()
+    {
+        while (Pending.TryDequeue(out var t)) t.Dispose();
+    }
+
+    public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
+    {
+        var (layer, dropout, x) = ((MistralDecoderLayer)vars[0], (Generator)vars[1], (Tensor)vars[2]);
+        var (cos, sin, mask) = ((Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
+        using var state = dropout.get_state();
+        ctx.save_data("layer", layer);
+        ctx.save_data("dropout", dropout);
+        ctx.save_data("rng", state.bytes.ToArray());
+        ctx.save_data("x_requires_grad", x.requires_grad);
+        ctx.save_for_backward([x, cos, sin, mask]);
+        using var _ = no_grad();
+        return [layer.call(x, new AttentionInputs(cos, sin, mask))];
+    }
+
+    public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
+    {
+        var layer = (MistralDecoderLayer)ctx.get_data("layer");
+        var dropout = (Generator)ctx.get_data("dropout");
+        bool xRequiresGrad = (bool)ctx.get_data("x_requires_grad");
+        var parameters = layer.parameters().Where(p => p.requires_grad).ToList();
+        List<Tensor> result;
+        using (var scope = NewDisposeScope())
+        {
+            var saved = ctx.get_saved_variables();
+            using var after = dropout.get_state();
+            using (var before = tensor((byte[])ctx.get_data("rng"))) dropout.set_state(before);
+            IList<Tensor> grads;
+            using (enable_grad())
+            {
+                var x = saved[0].detach().requires_grad_(xRequiresGrad);
+                var output = layer.call(x, new AttentionInputs(saved[1], saved[2], saved[3]));
+                List<Tensor> targets = xRequiresGrad ? [x, .. parameters] : [.. parameters];
+                grads = grad([output], targets, [gradOutputs[0]]);
+            }
+            dropout.set_state(after);
+            var gx = xRequiresGrad ? grads[0] : null;
+            var gp = grads.Skip(xRequiresGrad ? 1 : 0).ToList();
+            result = [null!, null!, gx!, null!, null!, null!, .. gp];
+            foreach (var t in result.Where(t => t is not null)) Pending.Enqueue(t.DetachFromDisposeScope());
+        }
+        return result;
+    }
+}
