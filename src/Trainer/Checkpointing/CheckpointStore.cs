@@ -73,7 +73,7 @@ public sealed class CheckpointStore(string outputDir)
         try
         {
             var state = TrainingState.Load(dir);
-            if (state.Step <= 0 || state.DropoutRngState.Length == 0) return $"{TrainingState.FileName} is incomplete";
+            if (state.Step <= 0 || state.DropoutRngStates.Count == 0) return $"{TrainingState.FileName} is incomplete";
             SafetensorsHeader.Read(Path.Combine(dir, PeftAdapter.WeightsFile));
             PeftAdapter.ReadSettings(dir);
             if (new FileInfo(Path.Combine(dir, OptimizerFile)).Length == 0) return $"{OptimizerFile} is empty";

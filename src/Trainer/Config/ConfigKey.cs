@@ -59,10 +59,11 @@ public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object
             return text is "true" or "True" ? true : text is "false" or "False" ? false : throw Invalid(path, text ?? "null", "true or false");
         }, c => get(c), (c, v) => set(c, (bool)v!));
 
-    public static ConfigKey StringList(string path, Func<TrainConfig, IReadOnlyList<string>> get, Func<TrainConfig, IReadOnlyList<string>, TrainConfig> set,
-        bool isPath = false, bool allowEmpty = false) =>
+    public static ConfigKey StringList(string path, Func<TrainConfig, IReadOnlyList<string>?> get, Func<TrainConfig, IReadOnlyList<string>?, TrainConfig> set,
+        bool isPath = false, bool allowEmpty = false, bool nullable = false) =>
         new(path, (node, ctx) =>
         {
+            if (nullable && node is YamlScalarNode s && IsNull(s)) return null;
             var items = node switch
             {
                 YamlSequenceNode seq => seq.Children.Select(child => Scalar(child, path, "a list of strings") ?? throw Invalid(path, "null item", "a list of strings")).ToList(),
@@ -71,7 +72,7 @@ public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object
             };
             if (!allowEmpty && items.Count == 0) throw Invalid(path, "[]", "at least one entry");
             return (IReadOnlyList<string>)(isPath ? items.Select(ctx.ResolvePath).ToList() : items);
-        }, c => get(c), (c, v) => set(c, (IReadOnlyList<string>)v!));
+        }, c => get(c), (c, v) => set(c, (IReadOnlyList<string>?)v));
 
     private static string? Scalar(YamlNode node, string path, string expected) => node switch
     {

@@ -13,16 +13,17 @@ public static class ConfigSchema
         ConfigKey.String("model.path", c => c.Model.Path, (c, v) => c with { Model = c.Model with { Path = v! } }, isPath: true),
         ConfigKey.Choice("model.dtype", DTypes.Names, c => c.Model.DType, (c, v) => c with { Model = c.Model with { DType = v } }),
         ConfigKey.Int("model.max_length", 2, c => c.Model.MaxLength, (c, v) => c with { Model = c.Model with { MaxLength = v!.Value } }),
+        ConfigKey.Bool("model.gradient_checkpointing", c => c.Model.GradientCheckpointing, (c, v) => c with { Model = c.Model with { GradientCheckpointing = v } }),
 
         ConfigKey.Int("lora.rank", 1, c => c.Lora.Rank, (c, v) => c with { Lora = c.Lora with { Rank = v!.Value } }),
         ConfigKey.Number("lora.alpha", 0, true, double.PositiveInfinity, c => c.Lora.Alpha, (c, v) => c with { Lora = c.Lora with { Alpha = v!.Value } }),
         ConfigKey.Number("lora.dropout", 0, false, 0.999, c => c.Lora.Dropout, (c, v) => c with { Lora = c.Lora with { Dropout = v!.Value } }),
-        ConfigKey.StringList("lora.target_modules", c => c.Lora.TargetModules, (c, v) => c with { Lora = c.Lora with { TargetModules = v } }),
+        ConfigKey.StringList("lora.target_modules", c => c.Lora.TargetModules, (c, v) => c with { Lora = c.Lora with { TargetModules = v! } }),
         ConfigKey.String("lora.init_adapter", c => c.Lora.InitAdapter, (c, v) => c with { Lora = c.Lora with { InitAdapter = v } }, nullable: true, isPath: true),
 
         ConfigKey.Number("loss.temperature", 0, true, double.PositiveInfinity, c => c.Loss.Temperature, (c, v) => c with { Loss = c.Loss with { Temperature = v!.Value } }),
 
-        ConfigKey.StringList("data.train", c => c.Data.Train, (c, v) => c with { Data = c.Data with { Train = v } }, isPath: true),
+        ConfigKey.StringList("data.train", c => c.Data.Train, (c, v) => c with { Data = c.Data with { Train = v! } }, isPath: true),
         ConfigKey.String("data.default_instruction", c => c.Data.DefaultInstruction, (c, v) => c with { Data = c.Data with { DefaultInstruction = v } }, nullable: true),
         ConfigKey.Bool("data.shuffle", c => c.Data.Shuffle, (c, v) => c with { Data = c.Data with { Shuffle = v } }),
         ConfigKey.Bool("data.skip_invalid", c => c.Data.SkipInvalid, (c, v) => c with { Data = c.Data with { SkipInvalid = v } }),
@@ -37,6 +38,8 @@ public static class ConfigSchema
         ConfigKey.Number("training.max_grad_norm", 0, false, double.PositiveInfinity, c => c.Training.MaxGradNorm, (c, v) => c with { Training = c.Training with { MaxGradNorm = v } }, nullable: true),
         ConfigKey.Int("training.seed", 0, c => c.Training.Seed, (c, v) => c with { Training = c.Training with { Seed = v!.Value } }),
         ConfigKey.String("training.device", c => c.Training.Device, (c, v) => c with { Training = c.Training with { Device = v! } }),
+        ConfigKey.StringList("training.devices", c => c.Training.Devices, (c, v) => c with { Training = c.Training with { Devices = v } }, nullable: true),
+        ConfigKey.Int("training.micro_batch_size", 1, c => c.Training.MicroBatchSize, (c, v) => c with { Training = c.Training with { MicroBatchSize = v } }, nullable: true),
         ConfigKey.Int("training.log_every_steps", 1, c => c.Training.LogEverySteps, (c, v) => c with { Training = c.Training with { LogEverySteps = v!.Value } }),
 
         ConfigKey.Int("checkpoint.every_steps", 1, c => c.Checkpoint.EverySteps, (c, v) => c with { Checkpoint = c.Checkpoint with { EverySteps = v!.Value } }),
@@ -51,9 +54,14 @@ public static class ConfigSchema
         var unknownTargets = config.Lora.TargetModules.Except(LoraSettings.AllProjections).ToList();
         if (unknownTargets.Count > 0)
             throw new ConfigException($"lora.target_modules = [{string.Join(", ", unknownTargets)}] is invalid; allowed: {string.Join(", ", LoraSettings.AllProjections)}.");
+        if (config.Training.MicroBatchSize is int micro && micro > config.Training.BatchSize)
+            throw new ConfigException($"training.micro_batch_size = {micro} is invalid; expected at most training.batch_size ({config.Training.BatchSize}).");
+        if (config.Training.Devices is { } devices && devices.Contains("auto") && devices.Count > 1)
+            throw new ConfigException($"training.devices = [{string.Join(", ", devices)}] is invalid; use [auto] alone, or list devices.");
         try
         {
             DTypes.ParseDevice(config.Training.Device, "training.device");
+            foreach (var device in config.Training.Devices?.Where(d => d != "auto") ?? []) DTypes.ParseDevice(device, "training.devices");
         }
         catch (ArgumentException e)
         {

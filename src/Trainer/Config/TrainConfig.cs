@@ -22,6 +22,7 @@ public sealed record ModelSection
     public string Path { get; init; } = "";
     public string DType { get; init; } = "float32";
     public int MaxLength { get; init; } = 512;
+    public bool GradientCheckpointing { get; init; }
 }
 
 public sealed record LoraSection
@@ -62,7 +63,26 @@ public sealed record TrainingSection
     public double? MaxGradNorm { get; init; } = 1.0;
     public int Seed { get; init; } = 42;
     public string Device { get; init; } = "cpu";
+
+    /// <summary>One replica per entry (e.g. [cuda:0, cuda:1], or [cpu, cpu]); ["auto"] is every visible GPU. Replaces <see cref="Device"/> when set.</summary>
+    public IReadOnlyList<string>? Devices { get; init; }
+
+    /// <summary>GradCache micro-batch (rows per forward); null = the whole batch at once.</summary>
+    public int? MicroBatchSize { get; init; }
+
     public int LogEverySteps { get; init; } = 1;
+
+    /// <summary>The replica devices this run uses.</summary>
+    public IReadOnlyList<string> ReplicaDevices()
+    {
+        if (Devices is null) return [Device];
+        if (Devices is ["auto"])
+        {
+            int gpus = TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0;
+            return gpus == 0 ? ["cpu"] : Enumerable.Range(0, gpus).Select(i => $"cuda:{i}").ToList();
+        }
+        return Devices;
+    }
 }
 
 public sealed record CheckpointSection

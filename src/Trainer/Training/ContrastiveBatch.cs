@@ -4,31 +4,38 @@ using Trainer.Text;
 namespace Trainer.Training;
 
 /// <summary>
-/// The token rows of one training step: queries (with their instruction prompt), their positives, and the hard
-/// negatives of the rows that have one, in batch order. Row i of <see cref="Positives"/> belongs to query i.
+/// The token rows of one training step, one entry per training row: the query (with its instruction prompt), its
+/// positive, and its hard negative if it has one. The loss sees the candidates [all positives; the negatives of
+/// the rows that have one], both in row order.
 /// </summary>
-public sealed record ContrastiveBatch(List<int[]> Queries, List<int[]> Positives, List<int[]> Negatives)
+public sealed record ContrastiveBatch(List<int[]> Queries, List<int[]> Positives, List<int[]?> RowNegatives)
 {
     public int Size => Queries.Count;
+
+    public List<int[]> Negatives => RowNegatives.Where(n => n is not null).Select(n => n!).ToList();
 
     public long TokenCount => Queries.Concat(Positives).Concat(Negatives).Sum(r => (long)r.Length);
 
     /// <summary>All rows in forward order: [queries; positives; negatives].</summary>
     public List<int[]> AllRows() => [.. Queries, .. Positives, .. Negatives];
 
+    /// <summary>Rows [start, start + count) as their own batch (a replica's shard of the global batch).</summary>
+    public ContrastiveBatch Slice(int start, int count) =>
+        new(Queries.GetRange(start, count), Positives.GetRange(start, count), RowNegatives.GetRange(start, count));
+
     public static ContrastiveBatch Build(IReadOnlyList<TrainingExample> examples, IReadOnlyList<int> rows, int seed, int epoch,
         EmbeddingTokenizer tokenizer, int maxLength)
     {
         var queries = new List<int[]>(rows.Count);
         var positives = new List<int[]>(rows.Count);
-        var negatives = new List<int[]>();
+        var negatives = new List<int[]?>(rows.Count);
         foreach (var row in rows)
         {
             var example = examples[row];
             var (positive, negative) = example.Draw(seed, epoch, row);
             queries.Add(tokenizer.Encode(example.Query, example.Instruction, maxLength));
             positives.Add(tokenizer.Encode(positive, null, maxLength));
-            if (negative is not null) negatives.Add(tokenizer.Encode(negative, null, maxLength));
+            negatives.Add(negative is null ? null : tokenizer.Encode(negative, null, maxLength));
         }
         return new ContrastiveBatch(queries, positives, negatives);
     }

@@ -9,6 +9,7 @@ using Trainer.Losses;
 using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
+using Trainer.Parallel;
 using Trainer.Text;
 using static TorchSharp.torch;
 
@@ -38,31 +39,43 @@ public sealed class TrainingRun
         int totalSteps = t.MaxSteps ?? t.Epochs * stepsPerEpoch;
         var schedule = new LearningRateSchedule(t.LrScheduler, t.LearningRate, t.WarmupSteps, totalSteps);
 
-        var device = DTypes.ParseDevice(t.Device, "training.device");
+        var devices = t.ReplicaDevices();
         var lora = _config.Lora.InitAdapter is { } init ? AdapterSettingsFrom(init) : _config.Lora.ToSettings();
-        using var model = MistralCheckpoint.Load(_config.Model.Path, DTypes.Parse(_config.Model.DType, "model.dtype"), device, lora);
+        var dtype = DTypes.Parse(_config.Model.DType, "model.dtype");
+        using var replicas = new ReplicaSet(devices.Select(d => LoadReplica(DTypes.ParseDevice(d, "training.devices"), dtype, lora)).ToList());
+        var model = replicas.Primary;
         var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path);
-        InitialiseAdapters(model, lora);
+        InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
         using var optimizer = new AdamW(trainable, t.LearningRate, 0.9, 0.999, 1e-8, t.WeightDecay, false, false);
+        var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature);
 
         int step = 0;
         double elapsedBefore = 0;
         if (resumeDir is not null)
         {
             var state = TrainingState.Load(resumeDir);
+            if (state.DropoutRngStates.Count != replicas.Count)
+                throw new InvalidDataException($"Checkpoint {resumeDir} was written by {state.DropoutRngStates.Count} replica(s); this run has {replicas.Count} (training.devices). Resume with the same devices.");
             PeftAdapter.Load(resumeDir, model);
+            replicas.Broadcast();
             optimizer.load_state_dict(Path.Combine(resumeDir, CheckpointStore.OptimizerFile));
-            using var rng = tensor(Convert.FromBase64String(state.DropoutRngState));
-            model.DropoutGenerator.set_state(rng);
+            for (int r = 0; r < replicas.Count; r++)
+            {
+                using var rng = tensor(Convert.FromBase64String(state.DropoutRngStates[r]));
+                replicas.Models[r].DropoutGenerator.set_state(rng);
+            }
             (step, elapsedBefore) = (state.Step, state.ElapsedSeconds);
             _log.WriteLine($"resumed from {resumeDir} at step {step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
         }
 
         long total = model.parameters().Sum(p => p.numel()), trainableCount = trainable.Sum(p => p.numel());
         _log.WriteLine($"model {_config.Model.Path}: {total:N0} parameters, {trainableCount:N0} trainable ({100.0 * trainableCount / total:F3}%), LoRA r={lora.Rank} alpha={lora.Alpha} dropout={lora.Dropout}");
-        _log.WriteLine($"data: {data.Examples.Count} rows{(data.Skipped > 0 ? $" ({data.Skipped} invalid skipped)" : "")}, {stepsPerEpoch} steps per epoch, {totalSteps} steps; " +
-                       $"batch {t.BatchSize} queries, each scoring {t.BatchSize} positives + up to {t.BatchSize} negatives; device {device}");
+        _log.WriteLine($"data: {data.Examples.Count} rows{(data.Skipped > 0 ? $" ({data.Skipped} invalid skipped)" : "")}, {stepsPerEpoch} steps per epoch, {totalSteps} steps");
+        _log.WriteLine($"contrastive batch: {t.BatchSize} queries per step, each scoring {t.BatchSize} positives + up to {t.BatchSize} negatives " +
+                       $"(= {2 * t.BatchSize} candidates with one negative per row); micro-batch {(t.MicroBatchSize is int m ? $"{m} rows (GradCache)" : "off")}; " +
+                       $"devices [{string.Join(", ", devices)}] ({replicas.Count} replica(s), {(t.BatchSize + replicas.Count - 1) / replicas.Count} rows each at most); " +
+                       $"gradient checkpointing {(_config.Model.GradientCheckpointing ? "on" : "off")}; base dtype {_config.Model.DType}, LoRA/optimizer/loss float32");
 
         var store = new CheckpointStore(_config.OutputDir);
         using var metrics = new MetricsLog(_config.OutputDir, _log, totalSteps);
@@ -81,7 +94,7 @@ public sealed class TrainingRun
 
             var stepClock = Stopwatch.StartNew();
             double lr = schedule.At(step);
-            var (loss, gradNorm) = TrainStep(model, optimizer, trainable, batch, lr);
+            var (loss, gradNorm) = TrainStep(replicas, contrastive, optimizer, trainable, batch, lr);
             step++;
             stepsThisRun++;
             double seconds = stepClock.Elapsed.TotalSeconds;
@@ -94,7 +107,7 @@ public sealed class TrainingRun
             if (step % _config.Checkpoint.EverySteps == 0 || step == totalSteps)
             {
                 int nextEpoch = step / stepsPerEpoch, nextIndex = step % stepsPerEpoch * t.BatchSize;
-                lastCheckpoint = SaveCheckpoint(store, model, optimizer, new TrainingState
+                lastCheckpoint = SaveCheckpoint(store, replicas, optimizer, new TrainingState
                 {
                     Step = step,
                     Epoch = nextEpoch,
@@ -112,46 +125,54 @@ public sealed class TrainingRun
         return new TrainSummary(firstStep, step, firstLoss, lastLoss, clock.Elapsed.TotalSeconds, lastCheckpoint);
     }
 
-    /// <summary>One optimizer step; returns the batch loss and the gradient norm before clipping.</summary>
-    private (double Loss, double GradNorm) TrainStep(MistralModel model, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
+    /// <summary>One optimizer step over all replicas; returns the batch loss and the gradient norm before clipping.</summary>
+    private (double Loss, double GradNorm) TrainStep(ReplicaSet replicas, ContrastiveStep contrastive, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
     {
         using var scope = NewDisposeScope();
-        optimizer.zero_grad();
-        using var padded = PaddedBatch.Create(batch.AllRows(), model.Config.EosTokenId, model.Device);
-        var embeddings = LastTokenPooling.Pool(model.call(padded.InputIds, padded.AttentionMask), padded.AttentionMask); // [Q+P+N, H]
-        int n = batch.Size;
-        var negatives = batch.Negatives.Count > 0 ? embeddings.narrow(0, 2 * n, batch.Negatives.Count) : null;
-        var loss = InfoNceLoss.Compute(embeddings.narrow(0, 0, n), embeddings.narrow(0, n, n), negatives, _config.Loss.Temperature);
-        loss.backward();
+        replicas.ZeroGradients();
+        double loss = contrastive.Run(batch);
         double gradNorm = _config.Training.MaxGradNorm is double maxNorm and > 0
             ? nn.utils.clip_grad_norm_(trainable, maxNorm)
             : stack(trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm().item<float>();
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         optimizer.step();
-        return (loss.item<float>(), gradNorm);
+        replicas.Broadcast();
+        return (loss, gradNorm);
     }
 
-    private string SaveCheckpoint(CheckpointStore store, MistralModel model, AdamW optimizer, TrainingState state)
+    private MistralModel LoadReplica(Device device, ScalarType dtype, LoraSettings lora)
+    {
+        var model = MistralCheckpoint.Load(_config.Model.Path, dtype, device, lora);
+        model.GradientCheckpointing = _config.Model.GradientCheckpointing;
+        return model;
+    }
+
+    private string SaveCheckpoint(CheckpointStore store, ReplicaSet replicas, AdamW optimizer, TrainingState state)
     {
         var dir = store.Save(state.Step, temp =>
         {
-            PeftAdapter.Save(temp, model, _config.Model.Path);
+            PeftAdapter.Save(temp, replicas.Primary, _config.Model.Path);
             optimizer.save_state_dict(Path.Combine(temp, CheckpointStore.OptimizerFile));
-            using var rng = model.DropoutGenerator.get_state();
-            (state with { DropoutRngState = Convert.ToBase64String(rng.bytes.ToArray()) }).Save(temp);
+            var states = replicas.Models.Select(m =>
+            {
+                using var rng = m.DropoutGenerator.get_state();
+                return Convert.ToBase64String(rng.bytes.ToArray());
+            }).ToList();
+            (state with { DropoutRngStates = states }).Save(temp);
             File.WriteAllText(Path.Combine(temp, CheckpointStore.ConfigFile), ConfigLoader.ToYaml(_config));
         });
         store.Prune(_config.Checkpoint.KeepLast);
         return dir;
     }
 
-    /// <summary>Seeded PEFT initialisation, or the weights of <c>lora.init_adapter</c>.</summary>
-    private void InitialiseAdapters(MistralModel model, LoraSettings lora)
+    /// <summary>Seeded PEFT initialisation (or <c>lora.init_adapter</c>) on the primary, copied to every replica; replica r's dropout is seeded with seed + r.</summary>
+    private void InitialiseAdapters(ReplicaSet replicas, LoraSettings lora)
     {
-        model.DropoutGenerator.manual_seed(_config.Training.Seed);
+        for (int r = 0; r < replicas.Count; r++) replicas.Models[r].DropoutGenerator.manual_seed(_config.Training.Seed + r);
         using var generator = new Generator((ulong)_config.Training.Seed);
-        foreach (var (_, adapter) in model.Adapters()) adapter.ResetAdapter(generator);
-        if (_config.Lora.InitAdapter is { } init) PeftAdapter.Load(init, model);
+        foreach (var (_, adapter) in replicas.Primary.Adapters()) adapter.ResetAdapter(generator);
+        if (_config.Lora.InitAdapter is { } init) PeftAdapter.Load(init, replicas.Primary);
+        replicas.Broadcast();
     }
 
     private LoraSettings AdapterSettingsFrom(string dir)

@@ -18,7 +18,8 @@ public sealed record TrainingState
     [JsonPropertyName("total_steps")] public int TotalSteps { get; init; }
     [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
     [JsonPropertyName("seed")] public int Seed { get; init; }
-    [JsonPropertyName("dropout_rng_state")] public string DropoutRngState { get; init; } = "";
+    /// <summary>Each replica's dropout generator state (base64), replica 0 first.</summary>
+    [JsonPropertyName("dropout_rng_states")] public IReadOnlyList<string> DropoutRngStates { get; init; } = [];
     [JsonPropertyName("config_sha256")] public string ConfigSha256 { get; init; } = "";
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
 

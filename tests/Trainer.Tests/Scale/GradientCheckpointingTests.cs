@@ -37,7 +37,11 @@ public class GradientCheckpointingTests
         var (second, _) = ScaleHelpers.LossAndGrads(model, () => ScaleHelpers.PlainLoss(model, batch));
         Assert.NotEqual(first, second);
     }
+}
 
+[Collection(LeakTestCollection.Name)]
+public class GradientCheckpointingLeakTests
+{
     [Fact]
     public void No_tensors_leak_across_steps()
     {
