@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Trainer.Config;
+using Trainer.Models.Mistral;
 using Trainer.Training;
 
 namespace Trainer.Cli;
@@ -17,10 +18,17 @@ public static class TrainCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start over in a non-empty output_dir (deletes its contents)" };
-        var command = new Command("train", "Train LoRA adapters contrastively (InfoNCE) from a YAML config.") { config, set, resume, overwrite };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the estimated memory per device and exit (reads config.json only)" };
+        var command = new Command("train", "Train LoRA adapters contrastively (InfoNCE) from a YAML config.") { config, set, resume, overwrite, dryRun };
         command.SetAction(result => CliErrors.Run(() =>
         {
             var loaded = ConfigLoader.Load(result.GetValue(config)!, result.GetValue(set) ?? []);
+            if (result.GetValue(dryRun))
+            {
+                var model = MistralConfig.Load(Path.Combine(loaded.Model.Path, MistralCheckpoint.ConfigFile));
+                Console.WriteLine(MemoryEstimate.For(loaded, model).Table());
+                return 0;
+            }
             bool resumeGiven = result.GetResult(resume) is not null;
             var options = new TrainOptions
             {

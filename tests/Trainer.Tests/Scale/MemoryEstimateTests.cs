@@ -1,0 +1,62 @@
+using Trainer.Config;
+using Trainer.Models.Mistral;
+using Trainer.Tests.Training;
+using Trainer.Training;
+using static TorchSharp.torch;
+
+namespace Trainer.Tests.Scale;
+
+public class MemoryEstimateTests
+{
+    [Fact]
+    public void Parameter_counts_match_a_loaded_model()
+    {
+        var config = TrainingFixture.Config(TestPaths.TempDir("estimate"));
+        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: config.Lora.ToSettings());
+        long lora = model.TrainableParameters().Sum(p => p.numel());
+        Assert.Equal(model.parameters().Sum(p => p.numel()) - lora, MemoryEstimate.Parameters(model.Config));
+        Assert.Equal(lora, MemoryEstimate.LoraParameters(model.Config, config.Lora.ToSettings()));
+    }
+
+    [Fact]
+    public void The_7b_recipe_fits_eight_80_gb_gpus_only_with_gradcache_and_checkpointing()
+    {
+        var config = ConfigLoader.Load(Path.Combine(TestPaths.RepoRoot, "configs", "e5-mistral-7b.yaml"));
+        Assert.Equal(2048, config.Training.BatchSize);
+        var model = MistralConfig.Load(Path.Combine(config.Model.Path, "config.json"));
+        var estimate = MemoryEstimate.For(config, model);
+        Assert.Equal(8, estimate.ReplicaCount);
+        Assert.Equal(256, estimate.RowsPerDevice);
+        Assert.InRange(estimate.WeightBytes / (double)(1L << 30), 13.0, 13.5); // 7.1B bf16 parameters
+        Assert.True(estimate.Total < 80L << 30, estimate.Table());
+        Assert.True(estimate.ActivationsCheckpointed > 80L << 30); // checkpointing alone is not enough
+        Assert.True(estimate.ActivationsGradCache > 80L << 30);    // nor is GradCache alone
+        Assert.Contains("<- this config", estimate.Table());
+    }
+
+    [Fact]
+    public void Scale_keys_are_validated()
+    {
+        var dir = TestPaths.TempDir("scale-config");
+        Assert.Contains("training.micro_batch_size = 9 is invalid; expected at most training.batch_size (4)",
+            Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.micro_batch_size=9")).Message);
+        Assert.Contains("use [auto] alone", Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.devices=[auto, cpu]")).Message);
+        Assert.Contains("training.devices entry gpu0 is invalid", Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.devices=[gpu0]")).Message);
+        var ok = TrainingFixture.Config(dir, "training.devices=[cpu, cpu]", "model.gradient_checkpointing=true", "training.micro_batch_size=2");
+        Assert.Equal(["cpu", "cpu"], ok.Training.ReplicaDevices());
+        Assert.True(ok.Model.GradientCheckpointing);
+    }
+
+    [Fact]
+    public void Bfloat16_base_keeps_adapters_optimizer_and_loss_in_float32()
+    {
+        var dir = TestPaths.TempDir("bf16");
+        var summary = new TrainingRun(TrainingFixture.Config(dir, "model.dtype=bfloat16", "training.max_steps=2"), new TrainOptions(), TextWriter.Null).Run();
+        Assert.True(double.IsFinite(summary.LastLoss!.Value));
+        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.BFloat16, lora: Trainer.Models.Lora.PeftAdapter.ReadSettings(summary.LastCheckpoint!));
+        Trainer.Models.Lora.PeftAdapter.Load(summary.LastCheckpoint!, model);
+        Assert.All(model.named_parameters(), p => Assert.Equal(p.parameter.requires_grad ? ScalarType.Float32 : ScalarType.BFloat16, p.parameter.dtype));
+        var header = Trainer.Models.Weights.SafetensorsHeader.Read(Path.Combine(summary.LastCheckpoint!, "adapter_model.safetensors"));
+        Assert.All(header.Entries.Values, e => Assert.Equal("F32", e.DType));
+    }
+}
