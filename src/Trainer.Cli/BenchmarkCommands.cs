@@ -14,10 +14,13 @@ public static class BenchmarkCommands
         var output = new Option<string>("--output") { Required = true, Description = "Folder to write the checkpoint to" };
         var sizeGb = new Option<double>("--size-gb") { DefaultValueFactory = _ => 2.0, Description = "Approximate weight bytes (GB)" };
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16" };
-        var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype };
+        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 2048, Description = "Hidden size (heads = hidden/128, KV heads = heads/4)" };
+        var layers = new Option<int?>("--layers") { Description = "Number of layers (default: as many as --size-gb allows)" };
+        var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype, hidden, layers };
         command.SetAction(r => CliErrors.Run(() =>
         {
-            var config = SyntheticCheckpoint.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"));
+            var config = SyntheticCheckpoint.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"),
+                hidden: r.GetValue(hidden), layers: r.GetValue(layers));
             Console.WriteLine($"wrote {config.NumHiddenLayers} layers to {r.GetValue(output)}");
             return 0;
         }));

@@ -8,21 +8,25 @@ namespace Trainer.Benchmarks;
 /// <summary>Writes a random Mistral-shaped checkpoint of about a requested size, for memory benchmarks.</summary>
 public static class SyntheticCheckpoint
 {
-    /// <summary>Hidden 2048, GQA 16/4 heads, intermediate 5632; layers chosen so the weights reach <paramref name="targetBytes"/>.</summary>
-    public static MistralConfig Write(string dir, long targetBytes, ScalarType dtype, long maxShardBytes = 1L << 30)
+    /// <summary>
+    /// Hidden <paramref name="hidden"/> (default 2048; heads = hidden/128, KV heads = heads/4, intermediate 2.75×hidden)
+    /// and, unless <paramref name="layers"/> is given, as many layers as make the weights reach
+    /// <paramref name="targetBytes"/>. Vocabulary 32000, so the Mistral tokenizer can be copied next to it.
+    /// </summary>
+    public static MistralConfig Write(string dir, long targetBytes, ScalarType dtype, long maxShardBytes = 1L << 30, int hidden = 2048, int? layers = null)
     {
         int elementSize = dtype == ScalarType.Float32 ? 4 : 2;
-        long perLayer = 2048L * 2048 * 2 + 2048L * 512 * 2 + 3L * 2048 * 5632 + 2 * 2048;
-        long fixedParams = 32000L * 2048 + 2048;
-        int layers = (int)Math.Max(1, (targetBytes / elementSize - fixedParams) / perLayer);
+        int heads = Math.Max(4, hidden / 128), intermediate = hidden * 11 / 4;
+        long perLayer = 2L * hidden * hidden + 2L * hidden * (hidden / 4) + 3L * hidden * intermediate + 2L * hidden;
+        long fixedParams = 32000L * hidden + hidden;
         var config = new MistralConfig
         {
             VocabSize = 32000,
-            HiddenSize = 2048,
-            IntermediateSize = 5632,
-            NumHiddenLayers = layers,
-            NumAttentionHeads = 16,
-            NumKeyValueHeads = 4,
+            HiddenSize = hidden,
+            IntermediateSize = intermediate,
+            NumHiddenLayers = layers ?? (int)Math.Max(1, (targetBytes / elementSize - fixedParams) / perLayer),
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = heads / 4,
             SlidingWindow = 4096,
             MaxPositionEmbeddings = 32768,
             TorchDType = Models.DTypes.Name(dtype),

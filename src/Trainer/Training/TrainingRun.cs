@@ -121,7 +121,8 @@ public sealed class TrainingRun
             }
         }
         if (data.Skipped > 0) _log.WriteLine($"skipped {data.Skipped} invalid row(s); first: {data.SkipReasons[0]}");
-        _log.WriteLine($"done: step {step}/{totalSteps} in {clock.Elapsed.TotalSeconds:F1} s; adapter in {lastCheckpoint ?? "(no checkpoint written)"}");
+        _log.WriteLine($"done: step {step}/{totalSteps} in {clock.Elapsed.TotalSeconds:F1} s ({stepsThisRun / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F2} steps/s); " +
+                       $"peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}; adapter in {lastCheckpoint ?? "(no checkpoint written)"}");
         return new TrainSummary(firstStep, step, firstLoss, lastLoss, clock.Elapsed.TotalSeconds, lastCheckpoint);
     }
 
