@@ -42,8 +42,7 @@ public static class ConfigLoader
             }
             config = key.Set(config, key.Parse(node, context));
         }
-        var defaults = new ConfigContext(context.BaseDirectory);
-        if (!values.ContainsKey("output_dir")) config = config with { OutputDir = defaults.ResolvePath(config.OutputDir) };
+        if (!values.ContainsKey("output_dir")) config = config with { OutputDir = context.ResolvePath(config.OutputDir) }; // the default is relative too
         ConfigSchema.Validate(config);
         return config;
     }
