@@ -80,8 +80,13 @@ public sealed record MemoryEstimate(
         long H = m.HiddenSize, I = m.IntermediateSize, q = (long)m.NumAttentionHeads * m.HeadDim, kv = (long)m.NumKeyValueHeads * m.HeadDim;
         var shapes = new Dictionary<string, (long In, long Out)>
         {
-            ["q_proj"] = (H, q), ["k_proj"] = (H, kv), ["v_proj"] = (H, kv), ["o_proj"] = (q, H),
-            ["gate_proj"] = (H, I), ["up_proj"] = (H, I), ["down_proj"] = (I, H),
+            ["q_proj"] = (H, q),
+            ["k_proj"] = (H, kv),
+            ["v_proj"] = (H, kv),
+            ["o_proj"] = (q, H),
+            ["gate_proj"] = (H, I),
+            ["up_proj"] = (H, I),
+            ["down_proj"] = (I, H),
         };
         return m.NumHiddenLayers * shapes.Where(s => lora.Targets(s.Key)).Sum(s => lora.Rank * (s.Value.In + s.Value.Out));
     }

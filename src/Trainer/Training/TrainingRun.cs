@@ -50,24 +50,7 @@ public sealed class TrainingRun
         using var optimizer = new AdamW(trainable, t.LearningRate, 0.9, 0.999, 1e-8, t.WeightDecay, false, false);
         var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature);
 
-        int step = 0;
-        double elapsedBefore = 0;
-        if (resumeDir is not null)
-        {
-            var state = TrainingState.Load(resumeDir);
-            if (state.DropoutRngStates.Count != replicas.Count)
-                throw new InvalidDataException($"Checkpoint {resumeDir} was written by {state.DropoutRngStates.Count} replica(s); this run has {replicas.Count} (training.devices). Resume with the same devices.");
-            PeftAdapter.Load(resumeDir, model);
-            replicas.Broadcast();
-            optimizer.load_state_dict(Path.Combine(resumeDir, CheckpointStore.OptimizerFile));
-            for (int r = 0; r < replicas.Count; r++)
-            {
-                using var rng = tensor(Convert.FromBase64String(state.DropoutRngStates[r]));
-                replicas.Models[r].DropoutGenerator.set_state(rng);
-            }
-            (step, elapsedBefore) = (state.Step, state.ElapsedSeconds);
-            _log.WriteLine($"resumed from {resumeDir} at step {step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
-        }
+        var (step, elapsedBefore) = resumeDir is null ? (0, 0.0) : Restore(resumeDir, replicas, optimizer);
 
         long total = model.parameters().Sum(p => p.numel()), trainableCount = trainable.Sum(p => p.numel());
         _log.WriteLine($"model {_config.Model.Path}: {total:N0} parameters, {trainableCount:N0} trainable ({100.0 * trainableCount / total:F3}%), LoRA r={lora.Rank} alpha={lora.Alpha} dropout={lora.Dropout}");
@@ -101,7 +84,7 @@ public sealed class TrainingRun
             firstLoss ??= loss;
             lastLoss = loss;
 
-            if (step % t.LogEverySteps == 0 || step == totalSteps)
+            if (step % t.LogEverySteps == 0 || step == totalSteps || stepsThisRun == 1) // the first step of a run is always logged
                 metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds),
                     clock.Elapsed.TotalSeconds / stepsThisRun);
             if (step % _config.Checkpoint.EverySteps == 0 || step == totalSteps)
@@ -124,6 +107,24 @@ public sealed class TrainingRun
         _log.WriteLine($"done: step {step}/{totalSteps} in {clock.Elapsed.TotalSeconds:F1} s ({stepsThisRun / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F2} steps/s); " +
                        $"peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}; adapter in {lastCheckpoint ?? "(no checkpoint written)"}");
         return new TrainSummary(firstStep, step, firstLoss, lastLoss, clock.Elapsed.TotalSeconds, lastCheckpoint);
+    }
+
+    /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached.</summary>
+    private (int Step, double Elapsed) Restore(string dir, ReplicaSet replicas, AdamW optimizer)
+    {
+        var state = TrainingState.Load(dir);
+        if (state.DropoutRngStates.Count != replicas.Count)
+            throw new InvalidDataException($"Checkpoint {dir} was written by {state.DropoutRngStates.Count} replica(s); this run has {replicas.Count} (training.devices). Resume with the same devices.");
+        PeftAdapter.Load(dir, replicas.Primary);
+        replicas.Broadcast();
+        optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
+        for (int r = 0; r < replicas.Count; r++)
+        {
+            using var rng = tensor(Convert.FromBase64String(state.DropoutRngStates[r]));
+            replicas.Models[r].DropoutGenerator.set_state(rng);
+        }
+        _log.WriteLine($"resumed from {dir} at step {state.Step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
+        return (state.Step, state.ElapsedSeconds);
     }
 
     /// <summary>One optimizer step over all replicas; returns the batch loss and the gradient norm before clipping.</summary>
