@@ -46,6 +46,15 @@ public class TrainingDataTests
         Assert.Equal(3, draws.Select(d => d.Negative).Distinct().Count());
     }
 
+    [Fact]
+    public void FlagEmbedding_jsonl_reads_as_is()
+    {
+        var path = WriteJsonl("flag.jsonl", """{"query": "what is a cat", "pos": ["a small feline", "a pet"], "neg": ["a dog"], "prompt": "ignored extra column"}""");
+        var row = Assert.Single(TrainingDataReader.Read([path], null, skipInvalid: false).Examples);
+        Assert.Equal(["a small feline", "a pet"], row.Positives);
+        Assert.Equal(["a dog"], row.Negatives);
+    }
+
     [Theory]
     [InlineData("{\"query\": \"q\", \"positive\": ", "invalid JSON")]
     [InlineData("{\"positive\": \"p\"}", "missing column \"query\"")]

@@ -93,17 +93,33 @@ public class ExportTests(TrainedCheckpoint trained) : IClassFixture<TrainedCheck
     }
 
     [Fact]
-    public void Embedding_the_merged_model_equals_embedding_the_base_with_the_adapter()
+    public void Trainer_embed_on_the_merged_model_equals_trainer_embed_with_the_adapter_on_the_base()
     {
         var result = Export(trained.Path, "float32", "safetensors");
-        var rows = Golden.TinyCases().Select(c => c.InputIds).ToList();
-        using var merged = MistralCheckpoint.Load(result.OutputDir, ScalarType.Float32);
-        using var adapted = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: PeftAdapter.ReadSettings(trained.Path));
-        PeftAdapter.Load(trained.Path, adapted);
-        var a = new TextEmbedder(merged, 2).Embed(rows);
-        var b = new TextEmbedder(adapted, 2).Embed(rows);
-        for (int i = 0; i < rows.Count; i++) Assert.True(Golden.MaxAbsDiff(a[i], b[i]) <= 1e-5, $"case {i}");
+        var dir = TestPaths.TempDir("export-embed");
+        var input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllLines(input, Golden.TinyCases().Select(c => JsonSerializer.Serialize(new { text = c.Text, instruction = c.Instruction })));
+        var merged = Cli.CliRunner.Run("embed", "--model", result.OutputDir, "--input", input, "--output", Path.Combine(dir, "merged.jsonl"));
+        var adapted = Cli.CliRunner.Run("embed", "--model", TestPaths.TinyMistral, "--adapter", trained.Path, "--input", input, "--output", Path.Combine(dir, "adapted.jsonl"));
+        Assert.True(merged.ExitCode == 0, merged.Stderr);
+        Assert.True(adapted.ExitCode == 0, adapted.Stderr);
+        float[] Vector(string line) => Golden.Floats(JsonDocument.Parse(line).RootElement.GetProperty("embedding"));
+        var a = File.ReadAllLines(Path.Combine(dir, "merged.jsonl")).Select(Vector).ToList();
+        var b = File.ReadAllLines(Path.Combine(dir, "adapted.jsonl")).Select(Vector).ToList();
+        Assert.Equal(7, a.Count);
+        for (int i = 0; i < a.Count; i++) Assert.True(Golden.MaxAbsDiff(a[i], b[i]) <= 1e-5, $"case {i}");
         Assert.True(Golden.MaxAbsDiff(Golden.TinyCases()[0].Embedding, a[0]) > 1e-4); // the adapter changed the model
+    }
+
+    [Fact]
+    public void Verification_fails_when_the_onnx_model_is_not_the_trained_one()
+    {
+        var result = Export(trained.Path, "float32", "onnx");
+        var onnx = Path.Combine(result.OutputDir, ExportJob.OnnxFile);
+        var rows = OnnxVerifier.SampleRows(TestPaths.TinyMistral, 64);
+        var parity = OnnxVerifier.Verify(onnx, TestPaths.TinyMistral, adapterDir: null, 1e-4, rows); // reference without the adapter
+        Assert.False(parity.Passed);
+        Assert.True(parity.EmbeddingMaxAbs > 1e-4);
     }
 
     [Fact]

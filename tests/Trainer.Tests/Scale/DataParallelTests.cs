@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Trainer.Models.Lora;
 using Trainer.Models.Weights;
+using Trainer.Parallel;
 using Trainer.Tests.Training;
 using Trainer.Training;
 using static TorchSharp.torch;
@@ -32,6 +33,27 @@ public class DataParallelTests
         var single = Train();
         AssertSame(single, Train("training.devices=[cpu, cpu]"));
         Assert.NotEqual(single.Losses[0], single.Losses[2]); // it trained
+    }
+
+    [Fact]
+    public void Replicas_stay_identical_through_optimizer_steps()
+    {
+        var models = new[] { ScaleHelpers.Model(dropout: 0.1, seed: 1), ScaleHelpers.Model(dropout: 0.1, seed: 2) }; // different adapters
+        using var replicas = new ReplicaSet(models);
+        replicas.Broadcast();
+        using var optimizer = new TorchSharp.Modules.AdamW(replicas.Primary.TrainableParameters(), 0.01, 0.9, 0.999, 1e-8, 0, false, false);
+        var step = new ContrastiveStep(replicas, null, 0.02);
+        for (int i = 0; i < 2; i++)
+        {
+            replicas.ZeroGradients();
+            step.Run(GradCacheTests.Batch());
+            optimizer.step();
+            replicas.Broadcast();
+        }
+        var primary = models[0].TrainableParameters().ToList();
+        var other = models[1].TrainableParameters().ToList();
+        Assert.Equal(primary.Count, other.Count);
+        for (int i = 0; i < primary.Count; i++) Assert.True(primary[i].eq(other[i]).all().item<bool>());
     }
 
     [Fact]

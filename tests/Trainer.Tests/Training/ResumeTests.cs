@@ -106,6 +106,23 @@ public class ResumeTests
         Assert.True(Directory.EnumerateFiles(Path.Combine(dir, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories).Any());
     }
 
+    [Fact]
+    public void Init_adapter_starts_from_an_existing_adapter_whose_rank_wins()
+    {
+        var dir = TestPaths.TempDir("init");
+        var fixture = Path.Combine(TestPaths.TinyMistral, "lora-adapter");
+        var log = new StringWriter();
+        var summary = new TrainingRun(TrainingFixture.Config(dir, $"lora.init_adapter={fixture}", "lora.rank=16", "training.max_steps=1"), new TrainOptions(), log).Run();
+        Assert.Contains("has r=4, alpha=8; these win over the config's lora.rank=16", log.ToString());
+        var settings = PeftAdapter.ReadSettings(summary.LastCheckpoint!);
+        Assert.Equal((4, 8.0), (settings.Rank, settings.Alpha));
+
+        // Step 1's loss is the fixture adapter's loss on that batch: far from what a fresh (B = 0) adapter gives.
+        var fresh = TestPaths.TempDir("init-fresh");
+        new TrainingRun(TrainingFixture.Config(fresh, "lora.rank=4", "lora.alpha=8", "training.max_steps=1"), new TrainOptions(), TextWriter.Null).Run();
+        Assert.NotEqual(Losses(fresh)[0].Loss, Losses(dir)[0].Loss);
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
