@@ -5,7 +5,6 @@ using TorchSharp.Modules;
 using Trainer.Checkpointing;
 using Trainer.Config;
 using Trainer.Data;
-using Trainer.Losses;
 using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
