@@ -90,12 +90,17 @@ public sealed class SentencePieceBpe
         var agenda = new PriorityQueue<(int Left, int Right, int Length), (float Score, int Left)>(
             Comparer<(float Score, int Left)>.Create((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Left.CompareTo(b.Left)));
 
+        Dictionary<string, (string Left, string Right)>? splits = null; // how each unused piece was formed, for re-segmentation
+
         void MaybeAdd(int left, int right)
         {
             if (left < 0 || right < 0 || symbols[left].Frozen || symbols[right].Frozen) return;
             int length = symbols[left].Length + symbols[right].Length;
-            if (_lookup.TryGetValue(normalized.AsSpan(symbols[left].Start, length), out int id))
-                agenda.Enqueue((left, right, length), (_scores[id], left));
+            if (!_lookup.TryGetValue(normalized.AsSpan(symbols[left].Start, length), out int id)) return;
+            agenda.Enqueue((left, right, length), (_scores[id], left));
+            if (_unused[id])
+                (splits ??= [])[normalized.Substring(symbols[left].Start, length)] =
+                    (normalized.Substring(symbols[left].Start, symbols[left].Length), normalized.Substring(symbols[right].Start, symbols[right].Length));
         }
 
         for (int i = 1; i < symbols.Length; i++) MaybeAdd(i - 1, i);
@@ -113,7 +118,7 @@ public sealed class SentencePieceBpe
         }
 
         for (int i = 0; i >= 0; i = symbols[i].Next)
-            Emit(normalized.AsSpan(symbols[i].Start, symbols[i].Length), ids);
+            Emit(normalized.Substring(symbols[i].Start, symbols[i].Length), splits, ids);
         return ids;
     }
 
@@ -151,19 +156,21 @@ public sealed class SentencePieceBpe
         return array;
     }
 
-    /// <summary>Appends a final symbol's id, splitting unused pieces and falling back to UTF-8 bytes for unknown ones.</summary>
-    private void Emit(ReadOnlySpan<char> piece, List<int> ids)
+    /// <summary>
+    /// Appends a final symbol's id. An unused piece is split back into the two pieces that formed it (recursively),
+    /// as SentencePiece's re-segmentation does; an unknown piece falls back to its UTF-8 bytes.
+    /// </summary>
+    private void Emit(string piece, Dictionary<string, (string Left, string Right)>? splits, List<int> ids)
     {
-        if (_lookup.TryGetValue(piece, out int id) && !_unused[id])
+        if (_lookup.TryGetValue(piece, out int id))
         {
+            if (_unused[id] && splits is not null && splits.TryGetValue(piece, out var parts))
+            {
+                Emit(parts.Left, splits, ids);
+                Emit(parts.Right, splits, ids);
+                return;
+            }
             ids.Add(id);
-            return;
-        }
-        if (id >= 0 && _unused[id] && piece.Length > 1)
-        {
-            // SentencePiece re-segments an unused piece into the pieces that formed it; splitting at every
-            // boundary and re-encoding each side reproduces that for single-merge pieces.
-            foreach (var part in Encode(piece.ToString(), addBos: false)) ids.Add(part);
             return;
         }
         if (!_byteFallback)
@@ -171,9 +178,7 @@ public sealed class SentencePieceBpe
             ids.Add(UnknownId);
             return;
         }
-        Span<byte> utf8 = stackalloc byte[piece.Length * 4];
-        int count = Encoding.UTF8.GetBytes(piece, utf8);
-        foreach (var b in utf8[..count]) ids.Add(_byteIds[b] >= 0 ? _byteIds[b] : UnknownId);
+        foreach (var b in Encoding.UTF8.GetBytes(piece)) ids.Add(_byteIds[b] >= 0 ? _byteIds[b] : UnknownId);
     }
 
     private struct Symbol
