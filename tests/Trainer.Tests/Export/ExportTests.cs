@@ -52,6 +52,16 @@ public class ExportTests(TrainedCheckpoint trained) : IClassFixture<TrainedCheck
         Assert.Equal("float16", config.RootElement.GetProperty("torch_dtype").GetString());
     }
 
+    [Theory]
+    [InlineData(14)]
+    [InlineData(18)] // ReduceMean takes its axes as an input from 18 on
+    [InlineData(21)]
+    public void Other_opsets_export_and_match(int opset)
+    {
+        var result = ExportJob.Run(new ExportOptions(trained.Path, ["onnx"], TestPaths.TempDir($"export-opset{opset}")) { Opset = opset }, TextWriter.Null);
+        Assert.True(result.Parity!.EmbeddingMaxAbs <= 1e-4 && result.Parity.HiddenMaxAbs <= 1e-4, $"opset {opset}");
+    }
+
     [Fact]
     public void External_data_variant_loads_and_matches()
     {
