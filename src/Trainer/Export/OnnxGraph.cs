@@ -125,7 +125,9 @@ public sealed class OnnxGraph
 
     public ModelProto Model(string producer)
     {
-        var model = new ModelProto { IrVersion = 8, ProducerName = producer, Graph = _graph };
+        // The IR version each opset was released with (onnx/helper.py's table): 8 up to opset 18, 9 for 19-20, 10 for 21.
+        long irVersion = Opset switch { <= 18 => 8, <= 20 => 9, _ => 10 };
+        var model = new ModelProto { IrVersion = irVersion, ProducerName = producer, Graph = _graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         return model;
     }
