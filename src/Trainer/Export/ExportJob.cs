@@ -66,6 +66,7 @@ public static class ExportJob
         log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {options.OutputDir} as {options.DType}");
 
         WriteConfig(config.Model.Path, options.OutputDir, options.DType);
+        WriteEmbeddingConfig(options.OutputDir, config, weights.Config, options.DType);
         var tokenizerCopy = Path.Combine(options.OutputDir, EmbeddingTokenizer.ModelFile);
         File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
         File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
@@ -84,7 +85,6 @@ public static class ExportJob
             bool external = options.ExternalData || bytes > options.ExternalDataThresholdBytes;
             var onnxPath = WriteOnnx(weights, dtype, options.Opset, options.OutputDir, external);
             log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");
-            WriteEmbeddingConfig(options.OutputDir, config, weights.Config, options.DType);
             log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset})");
 
             double tolerance = dtype == ScalarType.Float16 ? 2e-2 : 1e-4;
