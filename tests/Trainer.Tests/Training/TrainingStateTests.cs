@@ -13,8 +13,15 @@ public class TrainingStateTests
         var dir = TestPaths.TempDir("state");
         var state = new TrainingState
         {
-            Step = 12, Epoch = 2, IndexInEpoch = 40, TotalSteps = 99, LearningRate = 3.5e-5, Seed = 7,
-            DropoutRngStates = ["AAEC", "AwQF"], ConfigSha256 = "ABCD", ElapsedSeconds = 1.25,
+            Step = 12,
+            Epoch = 2,
+            IndexInEpoch = 40,
+            TotalSteps = 99,
+            LearningRate = 3.5e-5,
+            Seed = 7,
+            DropoutRngStates = ["AAEC", "AwQF"],
+            ConfigSha256 = "ABCD",
+            ElapsedSeconds = 1.25,
         };
         state.Save(dir);
         var read = TrainingState.Load(dir);
