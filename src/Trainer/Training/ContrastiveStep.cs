@@ -66,14 +66,14 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
             {
                 foreach (var chunk in chunks)
                 {
-                    states.Add(State(model));
+                    states.Add(GeneratorState.Get(model.DropoutGenerator));
                     using var scope = NewDisposeScope();
                     pieces.Add(Embed(model, chunk).DetachFromDisposeScope());
                 }
             }
             Tensor? all = pieces.Count == 0 ? null : cat(pieces, 0).DetachFromDisposeScope();
             foreach (var p in pieces) p.Dispose();
-            return (Chunks: chunks, States: states, End: State(model), Embeddings: all);
+            return (Chunks: chunks, States: states, End: GeneratorState.Get(model.DropoutGenerator), Embeddings: all);
         });
 
         // 2. The loss on the full batch, and d loss / d embeddings.
@@ -99,13 +99,13 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
             long offset = 0;
             for (int i = 0; i < cached[r].Chunks.Count; i++)
             {
-                SetState(model, cached[r].States[i]);
+                GeneratorState.Set(model.DropoutGenerator, cached[r].States[i]);
                 using var scope = NewDisposeScope();
                 var embeddings = Embed(model, cached[r].Chunks[i]);
                 embeddings.backward([gradient.narrow(0, offset, embeddings.shape[0])]);
                 offset += embeddings.shape[0];
             }
-            SetState(model, cached[r].End);
+            GeneratorState.Set(model.DropoutGenerator, cached[r].End);
             return 0;
         });
         foreach (var c in cached) c.Embeddings?.Dispose();
@@ -151,17 +151,5 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     {
         using var batch = PaddedBatch.Create(rows, model.Config.EosTokenId, model.Device);
         return LastTokenPooling.Pool(model.call(batch.InputIds, batch.AttentionMask), batch.AttentionMask);
-    }
-
-    private static byte[] State(MistralModel model)
-    {
-        using var state = model.DropoutGenerator.get_state();
-        return state.bytes.ToArray();
-    }
-
-    private static void SetState(MistralModel model, byte[] state)
-    {
-        using var t = tensor(state);
-        model.DropoutGenerator.set_state(t);
     }
 }

@@ -118,10 +118,7 @@ public sealed class TrainingRun
         replicas.Broadcast();
         optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
         for (int r = 0; r < replicas.Count; r++)
-        {
-            using var rng = tensor(Convert.FromBase64String(state.DropoutRngStates[r]));
-            replicas.Models[r].DropoutGenerator.set_state(rng);
-        }
+            GeneratorState.Set(replicas.Models[r].DropoutGenerator, Convert.FromBase64String(state.DropoutRngStates[r]));
         _log.WriteLine($"resumed from {dir} at step {state.Step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
         return (state.Step, state.ElapsedSeconds);
     }
@@ -154,11 +151,7 @@ public sealed class TrainingRun
         {
             PeftAdapter.Save(temp, replicas.Primary, _config.Model.Path);
             optimizer.save_state_dict(Path.Combine(temp, CheckpointStore.OptimizerFile));
-            var states = replicas.Models.Select(m =>
-            {
-                using var rng = m.DropoutGenerator.get_state();
-                return Convert.ToBase64String(rng.bytes.ToArray());
-            }).ToList();
+            var states = replicas.Models.Select(m => Convert.ToBase64String(GeneratorState.Get(m.DropoutGenerator))).ToList();
             (state with { DropoutRngStates = states }).Save(temp);
             File.WriteAllText(Path.Combine(temp, CheckpointStore.ConfigFile), ConfigLoader.ToYaml(_config));
         });

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using TorchSharp;
+using Trainer.Models;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
@@ -41,10 +42,9 @@ public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
     {
         var (layer, dropout, x) = ((MistralDecoderLayer)vars[0], (Generator)vars[1], (Tensor)vars[2]);
         var (cos, sin, mask) = ((Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
-        using var state = dropout.get_state();
         ctx.save_data("layer", layer);
         ctx.save_data("dropout", dropout);
-        ctx.save_data("rng", state.bytes.ToArray());
+        ctx.save_data("rng", GeneratorState.Get(dropout));
         ctx.save_data("x_requires_grad", x.requires_grad);
         ctx.save_for_backward([x, cos, sin, mask]);
         using var _ = no_grad();
@@ -61,8 +61,8 @@ public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
         using (var scope = NewDisposeScope())
         {
             var saved = ctx.get_saved_variables();
-            using var after = dropout.get_state();
-            using (var before = tensor((byte[])ctx.get_data("rng"))) dropout.set_state(before);
+            var after = GeneratorState.Get(dropout);
+            GeneratorState.Set(dropout, (byte[])ctx.get_data("rng"));
             IList<Tensor> grads;
             using (enable_grad())
             {
@@ -71,7 +71,7 @@ public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
                 List<Tensor> targets = xRequiresGrad ? [x, .. parameters] : [.. parameters];
                 grads = grad([output], targets, [gradOutputs[0]]);
             }
-            dropout.set_state(after);
+            GeneratorState.Set(dropout, after);
             var gx = xRequiresGrad ? grads[0] : null;
             var gp = grads.Skip(xRequiresGrad ? 1 : 0).ToList();
             result = [null!, null!, gx!, null!, null!, null!, .. gp];

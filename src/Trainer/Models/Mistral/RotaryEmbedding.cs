@@ -12,14 +12,21 @@ public static class RotaryEmbedding
     public static (Tensor Cos, Tensor Sin) Tables(long sequenceLength, int headDim, double theta, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
-        var exponents = arange(0, headDim, 2, ScalarType.Int64, device).to(ScalarType.Float32) / headDim;
-        var invFreq = 1.0f / pow(tensor(theta, ScalarType.Float32, device), exponents);      // [Dh/2]
+        var invFreq = InverseFrequencies(headDim, theta, device);                               // [Dh/2]
         var positions = arange(sequenceLength, ScalarType.Int64, device).to(ScalarType.Float32);
         var freqs = outer(positions, invFreq);                                                  // [S, Dh/2]
         var angles = cat([freqs, freqs], -1);                                                   // [S, Dh]
         var cos = angles.cos().to(dtype).MoveToOuterDisposeScope();
         var sin = angles.sin().to(dtype).MoveToOuterDisposeScope();
         return (cos, sin);
+    }
+
+    /// <summary>θ^(−2i/Dh) for i = 0..Dh/2−1, float32 [Dh/2]: the one definition the model and the ONNX export share.</summary>
+    public static Tensor InverseFrequencies(int headDim, double theta, Device? device = null)
+    {
+        using var scope = NewDisposeScope();
+        var exponents = arange(0, headDim, 2, ScalarType.Int64, device).to(ScalarType.Float32) / headDim;
+        return (1.0f / pow(tensor(theta, ScalarType.Float32, device), exponents)).MoveToOuterDisposeScope();
     }
 
     /// <summary>x [B, N, S, Dh] rotated by the tables [S, Dh].</summary>
