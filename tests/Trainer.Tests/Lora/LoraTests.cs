@@ -5,6 +5,7 @@ using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using Trainer.Text;
+using Trainer.Training;
 using static TorchSharp.torch;
 
 namespace Trainer.Tests.Lora;
@@ -38,11 +39,7 @@ public class LoraTests
         using var model = LoadWithFixtureAdapter();
         model.train();
         using var scope = NewDisposeScope();
-        Tensor Embed(int[][] rows)
-        {
-            var batch = PaddedBatch.Create(rows, padId: 2);
-            return LastTokenPooling.Pool(model.call(batch.InputIds, batch.AttentionMask), batch.AttentionMask);
-        }
+        Tensor Embed(IReadOnlyList<int[]> rows) => ContrastiveStep.Embed(model, rows);
         var loss = InfoNceLoss.Compute(Embed(Rows("query_ids")), Embed(Rows("positive_ids")), Embed(Rows("negative_ids")), golden.GetProperty("temperature").GetDouble());
         Assert.True(Math.Abs(loss.item<float>() - golden.GetProperty("loss").GetDouble()) <= 1e-5, $"loss {loss.item<float>()}");
 

@@ -1,8 +1,7 @@
 using Trainer.Losses;
-using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
-using Trainer.Text;
+using Trainer.Training;
 using static TorchSharp.torch;
 
 namespace Trainer.Tests.Scale;
@@ -30,12 +29,6 @@ public static class ScaleHelpers
         var golden = Golden.Tiny.GetProperty("info_nce");
         int[][] Rows(string key) => golden.GetProperty(key).EnumerateArray().Select(Golden.Ints).ToArray();
         return (Rows("query_ids"), Rows("positive_ids"), Rows("negative_ids"));
-    }
-
-    public static Tensor Embed(MistralModel model, IReadOnlyList<int[]> rows)
-    {
-        using var batch = PaddedBatch.Create(rows, 2);
-        return LastTokenPooling.Pool(model.call(batch.InputIds, batch.AttentionMask), batch.AttentionMask);
     }
 
     /// <summary>Loss, then backward; returns the loss and the adapter gradients (name → copy).</summary>
@@ -70,5 +63,5 @@ public static class ScaleHelpers
         a.Max(kv => (double)(kv.Value - b[kv.Key]).abs().max().item<float>());
 
     public static Tensor PlainLoss(MistralModel model, (int[][] Q, int[][] P, int[][] N) batch) =>
-        InfoNceLoss.Compute(Embed(model, batch.Q), Embed(model, batch.P), Embed(model, batch.N), 0.02);
+        InfoNceLoss.Compute(ContrastiveStep.Embed(model, batch.Q), ContrastiveStep.Embed(model, batch.P), ContrastiveStep.Embed(model, batch.N), 0.02);
 }
