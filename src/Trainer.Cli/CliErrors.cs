@@ -1,6 +1,9 @@
 namespace Trainer.Cli;
 
-/// <summary>Turns the library's user-facing exceptions into one line on stderr and exit code 1.</summary>
+/// <summary>
+/// Turns the library's user-facing exceptions into one line on stderr and exit code 1. I/O failures (a full or
+/// read-only disk) are among them: their messages name the path.
+/// </summary>
 public static class CliErrors
 {
     public static int Run(Func<int> action)
@@ -10,7 +13,8 @@ public static class CliErrors
             return action();
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or Trainer.Config.ConfigException
-                                      or ArgumentException or NotSupportedException or InvalidOperationException)
+                                      or ArgumentException or NotSupportedException or InvalidOperationException
+                                      or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

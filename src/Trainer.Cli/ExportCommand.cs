@@ -3,7 +3,7 @@ using Trainer.Export;
 
 namespace Trainer.Cli;
 
-/// <summary><c>trainer export --checkpoint DIR --format onnx|safetensors --output DIR [--dtype] [--opset] [--external-data]</c>.</summary>
+/// <summary><c>trainer export --checkpoint DIR --format onnx|safetensors --output DIR [--dtype] [--opset] [--external-data] [--overwrite]</c>.</summary>
 public static class ExportCommand
 {
     public static Command Build()
@@ -14,7 +14,8 @@ public static class ExportCommand
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "float32", Description = "float32 or float16" };
         var opset = new Option<int>("--opset") { DefaultValueFactory = _ => 17, Description = "ONNX opset (14-21)" };
         var external = new Option<bool>("--external-data") { Description = "Put ONNX weights in model.onnx_data even when small" };
-        var command = new Command("export", "Merge a checkpoint's LoRA adapter into the base model and export it.") { checkpoint, format, output, dtype, opset, external };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier export in --output (never a folder that trainer export did not write)" };
+        var command = new Command("export", "Merge a checkpoint's LoRA adapter into the base model and export it.") { checkpoint, format, output, dtype, opset, external, overwrite };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var result = ExportJob.Run(new ExportOptions(r.GetValue(checkpoint)!, r.GetValue(format)!, r.GetValue(output)!)
@@ -22,6 +23,7 @@ public static class ExportCommand
                 DType = r.GetValue(dtype)!,
                 Opset = r.GetValue(opset),
                 ExternalData = r.GetValue(external),
+                Overwrite = r.GetValue(overwrite),
             }, Console.Out);
             return result.Passed ? 0 : 2;
         }));

@@ -25,6 +25,9 @@ public sealed record ExportOptions(string Checkpoint, IReadOnlyList<string> Form
 
     public bool ExternalData { get; init; }
 
+    /// <summary>Replace an existing export folder (only one that <c>trainer export</c> wrote: see <see cref="Checkpointing.OutputFolder"/>).</summary>
+    public bool Overwrite { get; init; }
+
     public long ExternalDataThresholdBytes { get; init; } = 1_500_000_000;
 
     public void Validate()
@@ -47,7 +50,9 @@ public sealed record ExportResult(string Checkpoint, string OutputDir, OnnxParit
 /// Checkpoint → merged weights → writers → verification. Reads the checkpoint's PEFT adapter and its resolved
 /// config (which names the base model), folds the adapter into the base weights tensor by tensor, and writes a
 /// Hugging Face safetensors folder and/or an ONNX model with its serving files. ONNX exports are then run with ONNX
-/// Runtime against the TorchSharp model; a parity failure keeps the files and reports it.
+/// Runtime against the TorchSharp model. Everything is written into a staging folder beside the output and renamed
+/// into place only when complete and verified, so a killed export never leaves a half-written model where a complete
+/// one is expected; a parity failure keeps the staging folder and reports it.
 /// </summary>
 public static class ExportJob
 {
@@ -58,42 +63,117 @@ public static class ExportJob
     public static ExportResult Run(ExportOptions options, TextWriter log)
     {
         options.Validate();
+        var output = Path.GetFullPath(options.OutputDir);
+        CheckTarget(output, options.Overwrite);
         var checkpoint = ResolveCheckpoint(options.Checkpoint, log);
+        var staging = StagingFolder(output);
+        try
+        {
+            var parity = Write(options, checkpoint, staging, log);
+            if (parity is { Passed: false })
+            {
+                log.WriteLine($"warning: the ONNX export does not match the TorchSharp model within {parity.Tolerance:E0}; {output} was left as it was, and the files are kept in {staging} for inspection.");
+                return new ExportResult(checkpoint, staging, parity);
+            }
+            Publish(staging, output);
+            log.WriteLine($"export: complete in {output}");
+            return new ExportResult(checkpoint, output, parity);
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Writes every file of the export into <paramref name="dir"/> and verifies the ONNX model, if any.</summary>
+    private static OnnxParity? Write(ExportOptions options, string checkpoint, string dir, TextWriter log)
+    {
         var config = ConfigLoader.Load(Path.Combine(checkpoint, CheckpointStore.ConfigFile));
         var dtype = DTypes.Parse(options.DType, "--dtype");
-        Directory.CreateDirectory(options.OutputDir);
         using var weights = new MergedWeights(config.Model.Path, checkpoint);
-        log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {options.OutputDir} as {options.DType}");
+        log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {dir} as {options.DType}");
 
-        WriteConfig(config.Model.Path, options.OutputDir, options.DType);
-        WriteEmbeddingConfig(options.OutputDir, config, weights.Config, options.DType);
-        var tokenizerCopy = Path.Combine(options.OutputDir, EmbeddingTokenizer.ModelFile);
+        File.WriteAllText(Path.Combine(dir, OutputFolder.ExportMarker), $"written by trainer export from {checkpoint}\n");
+        WriteConfig(config.Model.Path, dir, options.DType);
+        WriteEmbeddingConfig(dir, config, weights.Config, options.DType);
+        var tokenizerCopy = Path.Combine(dir, EmbeddingTokenizer.ModelFile);
         File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
         File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
 
         if (options.Formats.Contains("safetensors"))
         {
             var layout = weights.StoredNames.Select(n => (n, weights.Shape(n), dtype)).ToList();
-            ShardedCheckpointWriter.Write(options.OutputDir, layout, name => weights.Stored(name, dtype));
-            log.WriteLine($"safetensors: wrote {layout.Count} tensors to {options.OutputDir}");
+            ShardedCheckpointWriter.Write(dir, layout, name => weights.Stored(name, dtype));
+            log.WriteLine($"safetensors: wrote {layout.Count} tensors to {dir}");
         }
 
-        OnnxParity? parity = null;
-        if (options.Formats.Contains("onnx"))
+        if (!options.Formats.Contains("onnx")) return null;
+        long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * (dtype == ScalarType.Float16 ? 2 : 4);
+        bool external = options.ExternalData || bytes > options.ExternalDataThresholdBytes;
+        var onnxPath = WriteOnnx(weights, dtype, options.Opset, dir, external);
+        log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");
+        log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset})");
+
+        double tolerance = dtype == ScalarType.Float16 ? 2e-2 : 1e-4;
+        var parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, tolerance, OnnxVerifier.SampleRows(config.Model.Path, config.Model.MaxLength));
+        log.WriteLine($"memory: peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())} (weights {Benchmarks.ProcessMemory.Gib(bytes)} in {options.DType})");
+        log.WriteLine($"onnx parity vs TorchSharp: sentence_embedding max abs diff {parity.EmbeddingMaxAbs:E3}, last_hidden_state (real tokens) {parity.HiddenMaxAbs:E3}, tolerance {tolerance:E0}: {(parity.Passed ? "ok" : "FAILED")}");
+        return parity;
+    }
+
+    /// <summary>Refuses an output that is a file, or a non-empty folder unless <c>--overwrite</c> is given and the folder is an earlier export.</summary>
+    private static void CheckTarget(string output, bool overwrite)
+    {
+        if (File.Exists(output)) throw new InvalidOperationException($"--output {output} is a file; expected a folder (or a path that does not exist yet).");
+        if (OutputFolder.Entries(output).Count == 0) return;
+        if (!overwrite) throw new InvalidOperationException($"--output {output} is not empty. Use --overwrite to replace an earlier export there, or choose another folder.");
+        if (OutputFolder.WhyNotReplaceableExport(output) is { } why)
+            throw new InvalidOperationException($"--overwrite refused: {output} cannot be replaced because {why}. The exporter only replaces its own exports.");
+    }
+
+    /// <summary>
+    /// A fresh folder beside the output (<c>.NAME.tmp-export-PID</c>) that the export is written into; those of earlier
+    /// exports whose process has ended (killed mid-export) are removed first.
+    /// </summary>
+    private static string StagingFolder(string output)
+    {
+        var parent = Path.GetDirectoryName(output)!;
+        var name = Path.GetFileName(output);
+        OutputFolder.Create(parent, "--output's parent folder");
+        foreach (var stale in Directory.GetDirectories(parent, $".{name}.tmp-export-*"))
+            if (int.TryParse(stale[(stale.LastIndexOf('-') + 1)..], out int pid) && !IsRunning(pid)) Directory.Delete(stale, recursive: true);
+        var staging = Path.Combine(parent, $".{name}.tmp-export-{Environment.ProcessId}");
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        OutputFolder.CheckWritable(staging, "--output's parent folder");
+        return staging;
+    }
+
+    /// <summary>Moves the finished export into place; an earlier export there is moved aside first and deleted after.</summary>
+    private static void Publish(string staging, string output)
+    {
+        string? old = null;
+        if (Directory.Exists(output))
         {
-            long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * (dtype == ScalarType.Float16 ? 2 : 4);
-            bool external = options.ExternalData || bytes > options.ExternalDataThresholdBytes;
-            var onnxPath = WriteOnnx(weights, dtype, options.Opset, options.OutputDir, external);
-            log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");
-            log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset})");
-
-            double tolerance = dtype == ScalarType.Float16 ? 2e-2 : 1e-4;
-            parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, tolerance, OnnxVerifier.SampleRows(config.Model.Path, config.Model.MaxLength));
-            log.WriteLine($"memory: peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())} (weights {Benchmarks.ProcessMemory.Gib(bytes)} in {options.DType})");
-            log.WriteLine($"onnx parity vs TorchSharp: sentence_embedding max abs diff {parity.EmbeddingMaxAbs:E3}, last_hidden_state (real tokens) {parity.HiddenMaxAbs:E3}, tolerance {tolerance:E0}: {(parity.Passed ? "ok" : "FAILED")}");
-            if (!parity.Passed) log.WriteLine($"warning: the ONNX export does not match the TorchSharp model within {tolerance:E0}; files kept in {options.OutputDir} for inspection.");
+            old = staging + ".old";
+            Directory.Move(output, old);
         }
-        return new ExportResult(checkpoint, options.OutputDir, parity);
+        Directory.Move(staging, output);
+        if (old is not null) Directory.Delete(old, recursive: true);
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A checkpoint-&lt;step&gt; folder as given, or the newest valid one of an output_dir.</summary>
@@ -112,7 +192,6 @@ public static class ExportJob
     {
         var onnxPath = Path.Combine(outputDir, OnnxFile);
         var dataPath = Path.Combine(outputDir, OnnxDataFile);
-        if (File.Exists(dataPath)) File.Delete(dataPath);
         using (var data = external ? new ExternalDataWriter(dataPath) : null)
         {
             var model = new MistralOnnxBuilder(new OnnxGraph(opset, data), weights, dtype).Build();

@@ -29,7 +29,11 @@ public sealed class TrainingRun
 
     public TrainSummary Run()
     {
+        OutputFolder.Create(_config.OutputDir, "output_dir");
+        OutputFolder.CheckWritable(_config.OutputDir, "output_dir"); // fail fast: before anything is loaded
+        using var outputLock = OutputLock.Acquire(_config.OutputDir, "trainer train", _log);
         var resumeDir = PrepareOutputDir();
+        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path); // fail fast: before the data and the model are read
         var t = _config.Training;
         var data = TrainingDataReader.Read(_config.Data.Train, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
         int stepsPerEpoch = data.Examples.Count / t.BatchSize;
@@ -43,7 +47,6 @@ public sealed class TrainingRun
         var dtype = DTypes.Parse(_config.Model.DType, "model.dtype");
         using var replicas = new ReplicaSet(devices.Select(d => LoadReplica(DTypes.ParseDevice(d, "training.devices"), dtype, lora)).ToList());
         var model = replicas.Primary;
-        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path);
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
         using var optimizer = new AdamW(trainable, t.LearningRate, 0.9, 0.999, 1e-8, t.WeightDecay, false, false);
@@ -178,11 +181,13 @@ public sealed class TrainingRun
         return stored with { Dropout = configured.Dropout };
     }
 
-    /// <summary>Applies the resume / overwrite rules to output_dir; returns the checkpoint to resume from, if any.</summary>
+    /// <summary>
+    /// Applies the resume / overwrite rules to output_dir (which exists, and whose lock this run holds); returns the
+    /// checkpoint to resume from, if any. <c>--overwrite</c> deletes only the run's own files (<see cref="OutputFolder"/>).
+    /// </summary>
     private string? PrepareOutputDir()
     {
         var dir = _config.OutputDir;
-        bool nonEmpty = Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
         if (_options.ResumeFrom is { } explicitPath)
         {
             var problem = CheckpointStore.Validate(explicitPath);
@@ -195,10 +200,10 @@ public sealed class TrainingRun
             if (found is null) throw new InvalidDataException($"--resume: no valid checkpoint in {dir}.");
             return found;
         }
+        bool nonEmpty = OutputFolder.Entries(dir).Any(e => e is not OutputLock.LockFile and not OutputLock.HolderFile);
         if (nonEmpty && !_options.Overwrite)
-            throw new InvalidOperationException($"output_dir {dir} is not empty. Use --resume to continue the run there, or --overwrite to start over (this deletes its contents).");
-        if (nonEmpty) Directory.Delete(dir, recursive: true);
-        Directory.CreateDirectory(dir);
+            throw new InvalidOperationException($"output_dir {dir} is not empty. Use --resume to continue the run there, or --overwrite to start over (this deletes the run's own files there).");
+        if (nonEmpty) OutputFolder.ClearTrainOutput(dir);
         return null;
     }
 }

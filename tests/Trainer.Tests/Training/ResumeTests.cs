@@ -83,11 +83,11 @@ public class ResumeTests
     public void Non_empty_output_dir_needs_resume_or_overwrite()
     {
         var dir = TestPaths.TempDir("occupied");
-        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+        Train(dir, new TrainOptions { StopAfterSteps = 1 }, "checkpoint.every_steps=1");
         var e = Assert.Throws<InvalidOperationException>(() => Train(dir, new TrainOptions()));
         Assert.Contains("is not empty. Use --resume to continue the run there, or --overwrite", e.Message);
         Train(dir, new TrainOptions { Overwrite = true, StopAfterSteps = 1 }, "checkpoint.every_steps=1");
-        Assert.False(File.Exists(Path.Combine(dir, "notes.txt")));
+        Assert.Single(File.ReadAllLines(Path.Combine(dir, MetricsLog.FileName))); // the first run's metrics went with it
     }
 
     [Fact]
