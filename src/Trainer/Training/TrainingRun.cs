@@ -43,7 +43,7 @@ public sealed class TrainingRun
         var dtype = DTypes.Parse(_config.Model.DType, "model.dtype");
         using var replicas = new ReplicaSet(devices.Select(d => LoadReplica(DTypes.ParseDevice(d, "training.devices"), dtype, lora)).ToList());
         var model = replicas.Primary;
-        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path);
+        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, model.Config);
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
         using var optimizer = new AdamW(trainable, t.LearningRate, 0.9, 0.999, 1e-8, t.WeightDecay, false, false);
