@@ -74,7 +74,7 @@ public static class EmbedJob
         if (!Directory.Exists(options.ModelDir)) throw new DirectoryNotFoundException($"Model folder not found: {options.ModelDir}");
         var config = MistralConfig.Load(Path.Combine(options.ModelDir, MistralCheckpoint.ConfigFile));
         var inputs = EmbedInput.ReadAll(options.InputPath, config.VocabSize);
-        EmbeddingTokenizer? tokenizer = inputs.Any(i => i.InputIds is null) ? EmbeddingTokenizer.Load(options.ModelDir) : null;
+        EmbeddingTokenizer? tokenizer = inputs.Any(i => i.InputIds is null) ? EmbeddingTokenizer.Load(options.ModelDir, config) : null;
         var rows = inputs.Select(i => i.InputIds ?? tokenizer!.Encode(i.Text!, i.Instruction, options.MaxLength)).ToList();
         return (config, rows, inputs);
     }

@@ -1,3 +1,5 @@
+using Trainer.Models.Mistral;
+
 namespace Trainer.Text;
 
 /// <summary>
@@ -18,6 +20,23 @@ public sealed class EmbeddingTokenizer
     public int VocabSize => Bpe.VocabSize;
 
     public static EmbeddingTokenizer Load(string modelDir) => new(SentencePieceBpe.Load(Path.Combine(modelDir, ModelFile)));
+
+    /// <summary>
+    /// Loads the tokenizer and checks that every id it can produce (its pieces, BOS and EOS) is a row of the model's
+    /// embedding table. A tokenizer smaller than vocab_size is fine (Hugging Face models often pad the vocabulary).
+    /// </summary>
+    public static EmbeddingTokenizer Load(string modelDir, MistralConfig config)
+    {
+        var tokenizer = Load(modelDir);
+        string tokenizerPath = Path.Combine(modelDir, ModelFile), configPath = Path.Combine(modelDir, MistralCheckpoint.ConfigFile);
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new InvalidDataException($"{tokenizerPath} has {tokenizer.VocabSize} pieces but {configPath} has vocab_size = {config.VocabSize}; " +
+                                           "the tokenizer must not produce ids the model has no embedding for.");
+        foreach (var (name, id) in new[] { ("BOS", tokenizer.Bpe.BosId), ("EOS", tokenizer.EosId) })
+            if (id < 0 || id >= config.VocabSize)
+                throw new InvalidDataException($"{tokenizerPath} has {name} id {id}, outside [0, {config.VocabSize}) of vocab_size in {configPath}.");
+        return tokenizer;
+    }
 
     public int[] Encode(string text, string? instruction, int maxLength)
     {

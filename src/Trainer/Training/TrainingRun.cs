@@ -33,7 +33,8 @@ public sealed class TrainingRun
         OutputFolder.CheckWritable(_config.OutputDir, "output_dir"); // fail fast: before anything is loaded
         using var outputLock = OutputLock.Acquire(_config.OutputDir, "trainer train", _log);
         var resumeDir = PrepareOutputDir();
-        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path); // fail fast: before the data and the model are read
+        // Fail fast: the model's config and tokenizer are checked before the data and the weights are read.
+        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, MistralConfig.Load(Path.Combine(_config.Model.Path, MistralCheckpoint.ConfigFile)));
         var t = _config.Training;
         var data = TrainingDataReader.Read(_config.Data.Train, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
         int stepsPerEpoch = data.Examples.Count / t.BatchSize;

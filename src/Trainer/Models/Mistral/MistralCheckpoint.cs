@@ -8,8 +8,10 @@ namespace Trainer.Models.Mistral;
 /// Loads a Hugging Face Mistral/Llama folder (config.json + safetensors) into a <see cref="MistralModel"/>.
 /// Keys may carry the <c>model.</c> prefix (…ForCausalLM checkpoints) or not (MistralModel checkpoints such as
 /// e5-mistral-7b-instruct); <c>lm_head.weight</c> is ignored. Loading is strict: every model parameter must be
-/// present with its exact shape and nothing else may be stored. Tensors stream file by file into the model's own
-/// storage, so peak memory is one model in the target dtype plus one 64 MiB staging chunk.
+/// present with its exact shape and nothing else may be stored. Before anything is allocated, the LoRA rank, the
+/// stored names, shapes and dtypes (from the headers) and the memory the model needs are checked against the config.
+/// Tensors then stream file by file into the model's own storage, so peak memory is one model in the target dtype
+/// plus one 64 MiB staging chunk.
 /// </summary>
 public static class MistralCheckpoint
 {
@@ -19,9 +21,14 @@ public static class MistralCheckpoint
     public static MistralModel Load(string modelDir, ScalarType dtype, Device? device = null, LoraSettings? lora = null)
     {
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder not found: {modelDir}");
-        var config = MistralConfig.Load(Path.Combine(modelDir, ConfigFile));
+        var configPath = Path.Combine(modelDir, ConfigFile);
+        var config = MistralConfig.Load(configPath);
+        if (lora is not null) MistralLayout.CheckLoraRank(config, lora, configPath);
         var files = CheckpointFiles.Find(modelDir);
-        var model = new MistralModel(config, dtype, device ?? CPU, lora);
+        CheckTensors(config, files, modelDir, configPath);
+        device ??= CPU;
+        ModelMemory.Check(config, dtype, lora, device, modelDir);
+        var model = new MistralModel(config, dtype, device, lora);
         try
         {
             LoadWeights(model, files, modelDir);
@@ -32,6 +39,43 @@ public static class MistralCheckpoint
             throw;
         }
         return model;
+    }
+
+    /// <summary>
+    /// Compares the stored tensors with the ones the config implies (<see cref="MistralLayout.Tensors"/>): names,
+    /// shapes and floating-point dtypes, from the headers alone. It stops at the first misshaped tensor or the fifth
+    /// missing one, so a config claiming far more than the files hold is refused after reading only the headers.
+    /// </summary>
+    public static void CheckTensors(MistralConfig config, CheckpointFiles files, string source, string configPath)
+    {
+        var stored = files.TensorToFile.Keys.Where(n => !IgnoredKeys.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        string prefix = KeyPrefix(stored);
+        var missing = new List<string>();
+        int found = 0;
+        foreach (var (name, shape) in MistralLayout.Tensors(config))
+        {
+            string key = prefix + name;
+            if (!stored.Contains(key))
+            {
+                missing.Add(key);
+                if (missing.Count == 5) break;
+                continue;
+            }
+            found++;
+            var entry = files.Entry(key);
+            if (!entry.Shape.SequenceEqual(shape))
+                throw new InvalidDataException($"{files.TensorToFile[key]}: tensor '{key}' has shape [{string.Join(", ", entry.Shape)}], the model expects [{string.Join(", ", shape)}] from {configPath}.");
+            if (!entry.IsFloatingPoint)
+                throw new InvalidDataException($"{files.TensorToFile[key]}: tensor '{key}' is stored as {entry.DType}; model weights must be one of {string.Join(", ", SafetensorsHeader.FloatDTypes)}.");
+        }
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{source}: missing tensor(s) {Describe(missing)} ({configPath} with num_hidden_layers = {config.NumHiddenLayers} " +
+                                           $"implies {MistralLayout.TensorCount(config)} tensors; the weights hold {stored.Count}).");
+        if (found < stored.Count)
+        {
+            var expected = MistralLayout.Tensors(config).Select(t => prefix + t.Name).ToHashSet(StringComparer.Ordinal);
+            throw new InvalidDataException($"{source}: unexpected tensor(s) {Describe(stored.Where(n => !expected.Contains(n)).ToList())} (the model has no such parameter).");
+        }
     }
 
     /// <summary>

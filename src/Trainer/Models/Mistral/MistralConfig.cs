@@ -50,6 +50,19 @@ public sealed record MistralConfig
         return config;
     }
 
+    /// <summary>Whether the parameter count, and its size in bytes at up to 8 bytes per parameter, fit in a long.</summary>
+    private bool FitsInMemoryArithmetic()
+    {
+        try
+        {
+            return MistralLayout.ParameterCount(this) <= long.MaxValue / 8;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Throws with the key, the value and what is allowed when the config cannot describe a Mistral model.</summary>
     public void Validate(string source = "config.json")
     {
@@ -69,11 +82,16 @@ public sealed record MistralConfig
         Require(HeadDimOverride is null ? HiddenSize % NumAttentionHeads == 0 : HeadDimOverride > 0, "head_dim", HeadDimOverride,
             HeadDimOverride is null ? $"absent, so hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({NumAttentionHeads})" : "must be > 0");
         Require(HeadDim % 2 == 0, "head_dim", HeadDim, "must be even for rotary embeddings");
+        Require((long)NumAttentionHeads * HeadDim <= int.MaxValue, "head_dim", HeadDim,
+            $"num_attention_heads ({NumAttentionHeads}) × head_dim must be ≤ {int.MaxValue}");
         Require(HiddenAct == "silu", "hidden_act", HiddenAct, "supported: silu");
         Require(RmsNormEps > 0, "rms_norm_eps", RmsNormEps, "must be > 0");
         Require(RopeTheta > 0, "rope_theta", RopeTheta, "must be > 0");
         Require(SlidingWindow is null or > 0, "sliding_window", SlidingWindow, "must be null or > 0");
         Require(BosTokenId >= 0 && BosTokenId < VocabSize, "bos_token_id", BosTokenId, $"must be in [0, {VocabSize})");
         Require(EosTokenId >= 0 && EosTokenId < VocabSize, "eos_token_id", EosTokenId, $"must be in [0, {VocabSize})");
+        if (!FitsInMemoryArithmetic())
+            throw new InvalidDataException($"{source}: vocab_size = {VocabSize}, hidden_size = {HiddenSize}, intermediate_size = {IntermediateSize} and " +
+                                           $"num_hidden_layers = {NumHiddenLayers} give a parameter count whose byte size overflows a 64-bit integer.");
     }
 }

@@ -19,6 +19,7 @@ public sealed class MistralModel : nn.Module<Tensor, Tensor, Tensor>
 
     public MistralModel(MistralConfig config, ScalarType dtype, Device device, LoraSettings? lora = null) : base(nameof(MistralModel))
     {
+        if (lora is not null) MistralLayout.CheckLoraRank(config, lora); // before a single adapter is allocated
         Config = config;
         DType = dtype;
         Lora = lora;

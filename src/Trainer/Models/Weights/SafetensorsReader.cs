@@ -25,7 +25,9 @@ public sealed class SafetensorsReader : IDisposable
     /// <summary>Copies the stored tensor into <paramref name="destination"/> (same shape), converting dtype on the way.</summary>
     public void CopyInto(string name, Tensor destination)
     {
-        var entry = Header.Entries[name];
+        var entry = Entry(name);
+        if (destination.is_floating_point() && !entry.IsFloatingPoint)
+            throw new InvalidDataException($"{Header.Path}: tensor '{name}' is stored as {entry.DType}; a floating-point parameter loads only from {string.Join(", ", SafetensorsHeader.FloatDTypes)}.");
         if (!destination.shape.SequenceEqual(entry.Shape))
             throw new InvalidDataException($"Tensor '{name}' in {Header.Path} has shape [{string.Join(", ", entry.Shape)}], the model expects [{string.Join(", ", destination.shape)}].");
         if (!destination.is_contiguous()) throw new ArgumentException($"Destination for '{name}' must be contiguous.");
@@ -50,11 +52,14 @@ public sealed class SafetensorsReader : IDisposable
     /// <summary>Reads a tensor into a new CPU tensor of the given dtype (the stored dtype when null).</summary>
     public Tensor Read(string name, ScalarType? dtype = null)
     {
-        var entry = Header.Entries[name];
+        var entry = Entry(name);
         var tensor = empty(entry.Shape, dtype ?? entry.ScalarType);
         CopyInto(name, tensor);
         return tensor;
     }
+
+    private SafetensorsEntry Entry(string name) =>
+        Header.Entries.TryGetValue(name, out var entry) ? entry : throw new InvalidDataException($"{Header.Path}: no tensor '{name}' in this file.");
 
     private Tensor Staging(ScalarType dtype, long elements)
     {
