@@ -2,13 +2,15 @@ using System.Globalization;
 using Trainer.Models.Lora;
 using Trainer.Models.Weights;
 using Trainer.Training;
+using static TorchSharp.torch;
 
 namespace Trainer.Checkpointing;
 
 /// <summary>
 /// The <c>checkpoint-&lt;step&gt;</c> folders of an output_dir. Each holds the PEFT adapter, the optimizer state,
-/// <see cref="TrainingState"/> and the resolved config. A checkpoint is written into a temporary folder and renamed
-/// into place when complete, so a crash mid-write leaves only a <c>.tmp-</c> folder that resume ignores.
+/// <see cref="TrainingState"/>, the resolved config and a <see cref="CheckpointManifest"/> of their checksums. A
+/// checkpoint is written into a temporary folder, flushed to disk, validated, and renamed into place, so a crash
+/// mid-write leaves only a <c>.tmp-</c> folder that resume ignores.
 /// </summary>
 public sealed class CheckpointStore(string outputDir)
 {
@@ -18,11 +20,14 @@ public sealed class CheckpointStore(string outputDir)
     public const string ConfigFile = "config.yaml";
 
     public static readonly string[] RequiredFiles =
-        [PeftAdapter.ConfigFile, PeftAdapter.WeightsFile, OptimizerFile, TrainingState.FileName, ConfigFile];
+        [PeftAdapter.ConfigFile, PeftAdapter.WeightsFile, OptimizerFile, TrainingState.FileName, ConfigFile, CheckpointManifest.FileName];
 
     public string OutputDir { get; } = outputDir;
 
-    /// <summary>Writes a complete checkpoint through <paramref name="write"/> (which fills the folder), then renames it into place.</summary>
+    /// <summary>
+    /// Writes a complete checkpoint through <paramref name="write"/> (which fills the folder), adds the manifest,
+    /// flushes files and folder to disk, refuses it if it does not pass <see cref="Validate"/>, then renames it into place.
+    /// </summary>
     public string Save(int step, Action<string> write)
     {
         var final = Path.Combine(OutputDir, Prefix + step.ToString(CultureInfo.InvariantCulture));
@@ -30,8 +35,16 @@ public sealed class CheckpointStore(string outputDir)
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
         write(temp);
+        CheckpointManifest.Write(temp);
+        DurableFiles.SyncDirectory(temp);
+        if (Validate(temp) is { } problem)
+        {
+            Directory.Delete(temp, recursive: true);
+            throw new InvalidOperationException($"{Path.GetFileName(final)} not written: {problem}.");
+        }
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
+        DurableFiles.SyncDirectory(OutputDir);
         return final;
     }
 
@@ -64,7 +77,10 @@ public sealed class CheckpointStore(string outputDir)
         return null;
     }
 
-    /// <summary>Null when the folder holds a complete, readable checkpoint; otherwise what is wrong with it.</summary>
+    /// <summary>
+    /// Null when the folder holds a complete checkpoint: every file present with the length and sha256 its manifest
+    /// records, readable, and an adapter of finite values. Otherwise what is wrong with it (naming the file).
+    /// </summary>
     public static string? Validate(string dir)
     {
         if (!Directory.Exists(dir)) return "folder does not exist";
@@ -72,15 +88,30 @@ public sealed class CheckpointStore(string outputDir)
         if (missing.Count > 0) return $"missing {string.Join(", ", missing)}";
         try
         {
+            if (CheckpointManifest.Verify(dir, RequiredFiles) is { } corrupt) return corrupt;
             var state = TrainingState.Load(dir);
             if (state.Step <= 0 || state.DropoutRngStates.Count == 0) return $"{TrainingState.FileName} is incomplete";
-            SafetensorsHeader.Read(Path.Combine(dir, PeftAdapter.WeightsFile));
             PeftAdapter.ReadSettings(dir);
             if (new FileInfo(Path.Combine(dir, OptimizerFile)).Length == 0) return $"{OptimizerFile} is empty";
+            return NonFinite(Path.Combine(dir, PeftAdapter.WeightsFile));
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException or InvalidOperationException)
+        catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException or InvalidOperationException
+                                      or NotSupportedException or KeyNotFoundException)
         {
             return e.Message;
+        }
+    }
+
+    /// <summary>Null when every tensor of the safetensors file is finite; otherwise the first tensor holding NaN or Inf.</summary>
+    private static string? NonFinite(string path)
+    {
+        using var reader = new SafetensorsReader(path);
+        foreach (var name in reader.Header.Entries.Keys.Order(StringComparer.Ordinal))
+        {
+            using var scope = NewDisposeScope();
+            var tensor = reader.Read(name);
+            long bad = tensor.isfinite().logical_not().sum().item<long>();
+            if (bad > 0) return $"{PeftAdapter.WeightsFile}: tensor '{name}' has {bad} non-finite value(s) (NaN or Inf) of {tensor.numel()}";
         }
         return null;
     }

@@ -31,7 +31,7 @@ public static class ConfigSchema
         ConfigKey.Int("training.batch_size", 1, c => c.Training.BatchSize, (c, v) => c with { Training = c.Training with { BatchSize = v!.Value } }),
         ConfigKey.Int("training.max_steps", 1, c => c.Training.MaxSteps, (c, v) => c with { Training = c.Training with { MaxSteps = v } }, nullable: true),
         ConfigKey.Int("training.epochs", 1, c => c.Training.Epochs, (c, v) => c with { Training = c.Training with { Epochs = v!.Value } }),
-        ConfigKey.Number("training.learning_rate", 0, true, double.PositiveInfinity, c => c.Training.LearningRate, (c, v) => c with { Training = c.Training with { LearningRate = v!.Value } }),
+        ConfigKey.Number("training.learning_rate", 0, true, 1e30, c => c.Training.LearningRate, (c, v) => c with { Training = c.Training with { LearningRate = v!.Value } }),
         ConfigKey.Choice("training.lr_scheduler", TrainingSection.Schedulers, c => c.Training.LrScheduler, (c, v) => c with { Training = c.Training with { LrScheduler = v } }),
         ConfigKey.Int("training.warmup_steps", 0, c => c.Training.WarmupSteps, (c, v) => c with { Training = c.Training with { WarmupSteps = v!.Value } }),
         ConfigKey.Number("training.weight_decay", 0, false, double.PositiveInfinity, c => c.Training.WeightDecay, (c, v) => c with { Training = c.Training with { WeightDecay = v!.Value } }),
@@ -41,6 +41,7 @@ public static class ConfigSchema
         ConfigKey.StringList("training.devices", c => c.Training.Devices, (c, v) => c with { Training = c.Training with { Devices = v } }, nullable: true),
         ConfigKey.Int("training.micro_batch_size", 1, c => c.Training.MicroBatchSize, (c, v) => c with { Training = c.Training with { MicroBatchSize = v } }, nullable: true),
         ConfigKey.Int("training.log_every_steps", 1, c => c.Training.LogEverySteps, (c, v) => c with { Training = c.Training with { LogEverySteps = v!.Value } }),
+        ConfigKey.Choice("training.on_nonfinite", TrainingSection.NonFiniteActions, c => c.Training.OnNonFinite, (c, v) => c with { Training = c.Training with { OnNonFinite = v } }),
 
         ConfigKey.Int("checkpoint.every_steps", 1, c => c.Checkpoint.EverySteps, (c, v) => c with { Checkpoint = c.Checkpoint with { EverySteps = v!.Value } }),
         ConfigKey.Int("checkpoint.keep_last", 1, c => c.Checkpoint.KeepLast, (c, v) => c with { Checkpoint = c.Checkpoint with { KeepLast = v!.Value } }),

@@ -52,6 +52,7 @@ public sealed record DataSection
 public sealed record TrainingSection
 {
     public static readonly string[] Schedulers = ["constant", "linear", "cosine"];
+    public static readonly string[] NonFiniteActions = ["stop", "skip"];
 
     public int BatchSize { get; init; } = 8;
     public int? MaxSteps { get; init; }
@@ -71,6 +72,9 @@ public sealed record TrainingSection
     public int? MicroBatchSize { get; init; }
 
     public int LogEverySteps { get; init; } = 1;
+
+    /// <summary>A step whose loss or gradient norm is NaN or Inf: "stop" the run with an error, or "skip" it (no optimizer step; its batch is consumed).</summary>
+    public string OnNonFinite { get; init; } = "stop";
 
     /// <summary>The replica devices this run uses.</summary>
     public IReadOnlyList<string> ReplicaDevices()

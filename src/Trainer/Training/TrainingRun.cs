@@ -42,6 +42,8 @@ public sealed class TrainingRun
             throw new ConfigException($"training.batch_size = {t.BatchSize} is larger than the {data.Examples.Count} valid training rows.");
         int totalSteps = t.MaxSteps ?? t.Epochs * stepsPerEpoch;
         var schedule = new LearningRateSchedule(t.LrScheduler, t.LearningRate, t.WarmupSteps, totalSteps);
+        var dataSha256 = ResumeCheck.HashData(_config.Data.Train);
+        if (resumeDir is not null) ResumeCheck.Verify(resumeDir, _config, totalSteps, dataSha256);
 
         var devices = t.ReplicaDevices();
         var lora = _config.Lora.InitAdapter is { } init ? AdapterSettingsFrom(init) : _config.Lora.ToSettings();
@@ -64,7 +66,7 @@ public sealed class TrainingRun
                        $"gradient checkpointing {(_config.Model.GradientCheckpointing ? "on" : "off")}; base dtype {_config.Model.DType}, LoRA/optimizer/loss float32");
 
         var store = new CheckpointStore(_config.OutputDir);
-        using var metrics = new MetricsLog(_config.OutputDir, _log, totalSteps);
+        using var metrics = new MetricsLog(_config.OutputDir, _log, totalSteps, resumedStep: step);
         var clock = Stopwatch.StartNew();
         int firstStep = step + 1, stepsThisRun = 0;
         double? firstLoss = null, lastLoss = null;
@@ -86,10 +88,12 @@ public sealed class TrainingRun
             double seconds = stepClock.Elapsed.TotalSeconds;
             firstLoss ??= loss;
             lastLoss = loss;
+            bool finite = double.IsFinite(loss) && double.IsFinite(gradNorm);
 
-            if (step % t.LogEverySteps == 0 || step == totalSteps || stepsThisRun == 1) // the first step of a run is always logged
+            if (step % t.LogEverySteps == 0 || step == totalSteps || stepsThisRun == 1 || !finite) // the first step of a run is always logged
                 metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds),
                     clock.Elapsed.TotalSeconds / stepsThisRun);
+            if (!finite) OnNonFinite(step, loss, gradNorm, lr, trainable);
             if (step % _config.Checkpoint.EverySteps == 0 || step == totalSteps)
             {
                 int nextEpoch = step / stepsPerEpoch, nextIndex = step % stepsPerEpoch * t.BatchSize;
@@ -102,6 +106,7 @@ public sealed class TrainingRun
                     LearningRate = lr,
                     Seed = t.Seed,
                     ConfigSha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(_config)))),
+                    DataSha256 = dataSha256,
                     ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds,
                 });
             }
@@ -127,7 +132,10 @@ public sealed class TrainingRun
         return (state.Step, state.ElapsedSeconds);
     }
 
-    /// <summary>One optimizer step over all replicas; returns the batch loss and the gradient norm before clipping.</summary>
+    /// <summary>
+    /// One optimizer step over all replicas; returns the batch loss and the gradient norm before clipping. A NaN or
+    /// Inf loss or norm takes no optimizer step (gradients zeroed) and leaves the decision to <see cref="OnNonFinite"/>.
+    /// </summary>
     private (double Loss, double GradNorm) TrainStep(ReplicaSet replicas, ContrastiveStep contrastive, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
     {
         using var scope = NewDisposeScope();
@@ -136,10 +144,36 @@ public sealed class TrainingRun
         double gradNorm = _config.Training.MaxGradNorm is double maxNorm and > 0
             ? nn.utils.clip_grad_norm_(trainable, maxNorm)
             : stack(trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm().item<float>();
+        if (!double.IsFinite(loss) || !double.IsFinite(gradNorm))
+        {
+            replicas.ZeroGradients();
+            return (loss, gradNorm);
+        }
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         optimizer.step();
         replicas.Broadcast();
         return (loss, gradNorm);
+    }
+
+    /// <summary>training.on_nonfinite: "skip" logs the skipped step and goes on (unless the weights themselves are no longer finite); "stop" throws.</summary>
+    private void OnNonFinite(int step, double loss, double gradNorm, double lr, List<Parameter> trainable)
+    {
+        string what = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"step {step}: non-finite {(double.IsFinite(loss) ? "gradient norm" : "loss")} (loss {loss}, grad_norm {gradNorm}) at learning rate {lr:G4}");
+        bool weightsFinite = AllFinite(trainable);
+        if (_config.Training.OnNonFinite == "skip" && weightsFinite)
+        {
+            _log.WriteLine($"warning: {what}; step skipped (training.on_nonfinite: skip): no optimizer step, its batch is consumed");
+            return;
+        }
+        throw new TrainingDivergedException(step, $"Training diverged at {what}{(weightsFinite ? "" : " with non-finite adapter weights")}; the checkpoints before it are intact. " +
+            "Lower training.learning_rate (or raise training.warmup_steps) and start a new run, or set training.on_nonfinite: skip and --resume to skip such steps.");
+    }
+
+    private static bool AllFinite(List<Parameter> parameters)
+    {
+        using var scope = NewDisposeScope();
+        return stack(parameters.Select(p => p.isfinite().all())).all().item<bool>();
     }
 
     private MistralModel LoadReplica(Device device, ScalarType dtype, LoraSettings lora)

@@ -5,8 +5,8 @@ namespace Trainer.Training;
 
 /// <summary>
 /// Where training stands after <see cref="Step"/> optimizer steps: the data cursor (epoch and index within that
-/// epoch's order), the dropout RNG state, and what the run was configured with. Written with every checkpoint,
-/// next to the adapter and the optimizer state.
+/// epoch's order), the dropout RNG state, and what the run was configured with and trained on (config hash, sha256
+/// of each training file). Written with every checkpoint, next to the adapter and the optimizer state.
 /// </summary>
 public sealed record TrainingState
 {
@@ -21,6 +21,8 @@ public sealed record TrainingState
     /// <summary>Each replica's dropout generator state (base64), replica 0 first.</summary>
     [JsonPropertyName("dropout_rng_states")] public IReadOnlyList<string> DropoutRngStates { get; init; } = [];
     [JsonPropertyName("config_sha256")] public string ConfigSha256 { get; init; } = "";
+    /// <summary>sha256 (lowercase hex) of each data.train file, by path; resume refuses files whose content changed.</summary>
+    [JsonPropertyName("data_sha256")] public IReadOnlyDictionary<string, string> DataSha256 { get; init; } = new Dictionary<string, string>();
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
 
     public void Save(string dir) =>

@@ -21,12 +21,14 @@ public class TrainingStateTests
             Seed = 7,
             DropoutRngStates = ["AAEC", "AwQF"],
             ConfigSha256 = "ABCD",
+            DataSha256 = new Dictionary<string, string> { ["/data/train.jsonl"] = "0123abcd" },
             ElapsedSeconds = 1.25,
         };
         state.Save(dir);
         var read = TrainingState.Load(dir);
-        Assert.Equal(state with { DropoutRngStates = read.DropoutRngStates }, read);
+        Assert.Equal(state with { DropoutRngStates = read.DropoutRngStates, DataSha256 = read.DataSha256 }, read);
         Assert.Equal(state.DropoutRngStates, read.DropoutRngStates);
+        Assert.Equal(state.DataSha256, read.DataSha256);
     }
 
     [Fact]
