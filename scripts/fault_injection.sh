@@ -20,23 +20,27 @@ work=$(mktemp -d /tmp/trainer-faults.XXXXXX)
 settings=(--set training.max_steps=60 --set checkpoint.every_steps=5 --set checkpoint.keep_last=2 --set training.log_every_steps=1)
 echo "work folder: $work"
 
-train() { "${trainer[@]}" train --config configs/quickstart.yaml --set "output_dir=$1" "${settings[@]}" "${@:2}"; }
-export_model() { "${trainer[@]}" export --checkpoint "$1" --format safetensors --format onnx --output "$2" "${@:3}"; }
+train_args() { echo train --config configs/quickstart.yaml --set "output_dir=$1" "${settings[@]}" "${@:2}"; }
+export_args() { echo export --checkpoint "$1" --format safetensors --format onnx --output "$2" "${@:3}"; }
+train() { "${trainer[@]}" $(train_args "$@"); }
+export_model() { "${trainer[@]}" $(export_args "$@"); }
 
-# Runs a command in the background and kill -9s it after a random delay in [min_ms, max_ms); prints what happened.
+# Starts the trainer with the given arguments (the dotnet process itself, so that the kill reaches it) and
+# kill -9s it after a random delay in [min_ms, max_ms); prints what it was doing.
 kill_at_random() {
   local min_ms=$1 max_ms=$2
   shift 2
   local delay_ms=$((min_ms + (RANDOM * 32768 + RANDOM) % (max_ms - min_ms)))
-  "$@" >"$work/last.log" 2>&1 &
+  "${trainer[@]}" "$@" >"$work/last.log" 2>&1 &
   local pid=$!
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null || true
-    echo "killed after ${delay_ms} ms: $(grep -E '^(step|resumed|export|onnx|safetensors)' "$work/last.log" | tail -1 | cut -c1-80)"
+    echo "killed after ${delay_ms} ms; last line: $(tail -1 "$work/last.log" | cut -c1-90)"
   else
-    wait "$pid" || true
-    echo "finished before the kill at ${delay_ms} ms"
+    local rc=0
+    wait "$pid" || rc=$?
+    echo "finished (rc $rc) before the kill at ${delay_ms} ms; last line: $(tail -1 "$work/last.log" | cut -c1-90)"
   fi
 }
 
@@ -49,7 +53,7 @@ run="$work/faulty"
 for ((i = 1; i <= train_kills; i++)); do
   printf 'train kill %2d: ' "$i"
   if [[ -d "$run" ]] && ls "$run" | grep -q '^checkpoint-'; then mode=--resume; else mode=--overwrite; fi
-  kill_at_random 1500 9000 train "$run" "$mode"
+  kill_at_random 1500 20000 $(train_args "$run" "$mode")
 done
 echo "== finishing the run"
 until train "$run" --resume >"$work/finish.log" 2>&1 || train "$run" --overwrite >"$work/finish.log" 2>&1; do :; done
@@ -58,7 +62,7 @@ tail -1 "$work/finish.log"
 echo "== $export_kills kills during export"
 for ((i = 1; i <= export_kills; i++)); do
   printf 'export kill %2d: ' "$i"
-  kill_at_random 1000 7000 export_model "$run" "$work/faulty-export" --overwrite
+  kill_at_random 1000 7000 $(export_args "$run" "$work/faulty-export" --overwrite)
 done
 export_model "$run" "$work/faulty-export" --overwrite >"$work/export.log"
 
