@@ -1,4 +1,4 @@
-namespace Trainer.Tests.Scale;
+namespace Trainer.Tests;
 
 /// <summary>
 /// Leak tests count every live TorchSharp tensor in the process, so they run alone, never beside other tests.

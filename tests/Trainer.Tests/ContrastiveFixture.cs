@@ -4,10 +4,10 @@ using Trainer.Models.Mistral;
 using Trainer.Training;
 using static TorchSharp.torch;
 
-namespace Trainer.Tests.Scale;
+namespace Trainer.Tests;
 
 /// <summary>A LoRA model with a non-trivial adapter (B ≠ 0) and dropout, and a contrastive batch from the golden ids.</summary>
-public static class ScaleHelpers
+public static class ContrastiveFixture
 {
     public static MistralModel Model(double dropout, int seed = 11)
     {

@@ -6,7 +6,7 @@ using Trainer.Tests.Training;
 using Trainer.Training;
 using static TorchSharp.torch;
 
-namespace Trainer.Tests.Scale;
+namespace Trainer.Tests.Parallel;
 
 public class DataParallelTests
 {
@@ -38,7 +38,7 @@ public class DataParallelTests
     [Fact]
     public void Replicas_stay_identical_through_optimizer_steps()
     {
-        var models = new[] { ScaleHelpers.Model(dropout: 0.1, seed: 1), ScaleHelpers.Model(dropout: 0.1, seed: 2) }; // different adapters
+        var models = new[] { ContrastiveFixture.Model(dropout: 0.1, seed: 1), ContrastiveFixture.Model(dropout: 0.1, seed: 2) }; // different adapters
         using var replicas = new ReplicaSet(models);
         replicas.Broadcast();
         using var optimizer = new TorchSharp.Modules.AdamW(replicas.Primary.TrainableParameters(), 0.01, 0.9, 0.999, 1e-8, 0, false, false);

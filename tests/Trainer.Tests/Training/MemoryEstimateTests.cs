@@ -1,10 +1,9 @@
 using Trainer.Config;
 using Trainer.Models.Mistral;
-using Trainer.Tests.Training;
 using Trainer.Training;
 using static TorchSharp.torch;
 
-namespace Trainer.Tests.Scale;
+namespace Trainer.Tests.Training;
 
 public class MemoryEstimateTests
 {

@@ -4,13 +4,13 @@ using Trainer.Parallel;
 using Trainer.Training;
 using static TorchSharp.torch;
 
-namespace Trainer.Tests.Scale;
+namespace Trainer.Tests.Training;
 
 public class GradCacheTests
 {
     internal static ContrastiveBatch Batch()
     {
-        var (q, p, n) = ScaleHelpers.Batch();
+        var (q, p, n) = ContrastiveFixture.Batch();
         return new ContrastiveBatch(q.ToList(), p.ToList(), n.Select((x, i) => i == 2 ? null : x).ToList<int[]?>()); // row 2 has no negative
     }
 
@@ -27,12 +27,12 @@ public class GradCacheTests
     [Fact]
     public void GradCache_equals_the_full_batch_without_dropout()
     {
-        using var full = ScaleHelpers.Model(dropout: 0);
-        using var cached = ScaleHelpers.Model(dropout: 0);
+        using var full = ContrastiveFixture.Model(dropout: 0);
+        using var cached = ContrastiveFixture.Model(dropout: 0);
         var (fullLoss, fullGrads) = Step(full, micro: null);
         var (cachedLoss, cachedGrads) = Step(cached, micro: 3); // 11 rows in chunks of 3, 3, 3, 2
         Assert.Equal(fullLoss, cachedLoss, 5);
-        double diff = ScaleHelpers.MaxRelativeDiff(fullGrads, cachedGrads);
+        double diff = ContrastiveFixture.MaxRelativeDiff(fullGrads, cachedGrads);
         Assert.True(diff <= 1e-5, $"max relative grad diff {diff}");
     }
 
@@ -41,48 +41,23 @@ public class GradCacheTests
     {
         // Reference: the same micro-batch forwards, but all kept in one graph and back-propagated once.
         var batch = Batch();
-        using var reference = ScaleHelpers.Model(dropout: 0.1);
+        using var reference = ContrastiveFixture.Model(dropout: 0.1);
         var rows = batch.AllRows();
-        var (refLoss, refGrads) = ScaleHelpers.LossAndGrads(reference, () =>
+        var (refLoss, refGrads) = ContrastiveFixture.LossAndGrads(reference, () =>
         {
             var chunks = Enumerable.Range(0, 4).Select(i => rows.Skip(3 * i).Take(3).ToList()).ToList();
             var e = cat(chunks.Select(c => ContrastiveStep.Embed(reference, c)).ToList(), 0);
             return InfoNceLoss.Compute(e.narrow(0, 0, 4), e.narrow(0, 4, 4), e.narrow(0, 8, 3), 0.02);
         });
 
-        using var cached = ScaleHelpers.Model(dropout: 0.1);
+        using var cached = ContrastiveFixture.Model(dropout: 0.1);
         var (cachedLoss, cachedGrads) = Step(cached, micro: 3);
         Assert.Equal(refLoss, cachedLoss, 5);
-        double diff = ScaleHelpers.MaxRelativeDiff(refGrads, cachedGrads);
+        double diff = ContrastiveFixture.MaxRelativeDiff(refGrads, cachedGrads);
         Assert.True(diff <= 1e-5, $"max relative grad diff {diff}");
 
         using var a = reference.DropoutGenerator.get_state();
         using var b = cached.DropoutGenerator.get_state();
         Assert.True(a.eq(b).all().item<bool>()); // the generator ends where one pass would leave it
-    }
-}
-
-[Collection(LeakTestCollection.Name)]
-public class GradCacheLeakTests
-{
-    [Fact]
-    public void No_growth_of_live_tensors_across_20_steps_with_every_feature_on()
-    {
-        var models = new[] { ScaleHelpers.Model(dropout: 0.1), ScaleHelpers.Model(dropout: 0.1) };
-        foreach (var m in models) m.GradientCheckpointing = true;
-        using var replicas = new ReplicaSet(models);
-        var step = new ContrastiveStep(replicas, 2, 0.02);
-        var batch = GradCacheTests.Batch();
-        long Live() { GC.Collect(); GC.WaitForPendingFinalizers(); return Tensor.TotalCount; }
-        void Run()
-        {
-            replicas.ZeroGradients();
-            step.Run(batch);
-            replicas.Broadcast();
-        }
-        for (int i = 0; i < 3; i++) Run();
-        long before = Live();
-        for (int i = 0; i < 20; i++) Run();
-        Assert.Equal(before, Live());
     }
 }
