@@ -74,7 +74,8 @@ public static class ConfigLoader
 
     private static YamlNode ParseValue(string key, string text)
     {
-        var stream = LoadYaml(text, (_, column, reason) => $"--set {key}={text}: invalid YAML value at column {column}: {reason} Quote it to pass a string.");
+        var shown = text.ReplaceLineEndings("\\n");
+        var stream = LoadYaml(text, (line, column, reason) => $"--set {key}={shown}: invalid YAML value at line {line}, column {column}: {reason} Quote it to pass a string.");
         return stream.Documents.Count == 0 ? new YamlScalarNode(null) : stream.Documents[0].RootNode;
     }
 
