@@ -101,8 +101,8 @@ public static class EmbedJob
     /// The rounds. <paramref name="write"/> gets the output, a chunk of inputs, their ids, and a callback for the lines
     /// of the chunk done so far (progress within a long round).
     /// </summary>
-    private static int Stream(EmbedOptions options, int vocabSize, (int Lines, EmbeddingTokenizer? Tokenizer) input, string verb, TextWriter? log, Action<int>? written,
-        Action<JsonlOutput, EmbedInput[], List<int[]>, Action<int>> write)
+    private static int Stream(EmbedOptions options, int vocabSize, (int Lines, EmbeddingTokenizer? Tokenizer) input, string verb,
+        TextWriter? log, Action<int>? written, Action<JsonlOutput, EmbedInput[], List<int[]>, Action<int>> write)
     {
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -111,14 +111,16 @@ public static class EmbedJob
         {
             if (log is null || (clock.Elapsed - lastReport).TotalSeconds < 2) return;
             lastReport = clock.Elapsed;
-            log.WriteLine($"{verb}: {lines}/{input.Lines} lines ({100.0 * lines / Math.Max(input.Lines, 1):F1}%), {lines / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1} lines/s");
+            double percent = 100.0 * lines / Math.Max(input.Lines, 1), rate = lines / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            log.WriteLine($"{verb}: {lines}/{input.Lines} lines ({percent:F1}%), {rate:F1} lines/s");
         }
 
         var tokenizer = input.Tokenizer;
         using var output = JsonlOutput.Create(options.OutputPath);
         foreach (var chunk in EmbedInput.Read(options.InputPath, vocabSize).Chunk(options.ChunkLines))
         {
-            var rows = chunk.Select(i => i.InputIds ?? (tokenizer ??= EmbeddingTokenizer.Load(options.ModelDir)).Encode(i.Text!, i.Instruction, options.MaxLength)).ToList();
+            var rows = chunk.Select(i => i.InputIds
+                ?? (tokenizer ??= EmbeddingTokenizer.Load(options.ModelDir)).Encode(i.Text!, i.Instruction, options.MaxLength)).ToList();
             write(output, chunk, rows, inChunk => Report(done + inChunk));
             output.Flush();
             done += chunk.Length;

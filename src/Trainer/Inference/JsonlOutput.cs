@@ -29,8 +29,10 @@ public sealed class JsonlOutput : IDisposable
     /// </summary>
     public static void CheckTarget(string output, string input)
     {
-        if (Directory.Exists(output)) throw new ArgumentException($"--output {output} is a folder; give a file path, e.g. {System.IO.Path.Combine(output, "out.jsonl")}.");
-        if (string.Equals(RealPath(output), RealPath(input), OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+        if (Directory.Exists(output))
+            throw new ArgumentException($"--output {output} is a folder; give a file path, e.g. {System.IO.Path.Combine(output, "out.jsonl")}.");
+        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
+        if (string.Equals(RealPath(output), RealPath(input), comparison))
             throw new ArgumentException($"--output {output} is the input file {input}; write to another file.");
     }
 

@@ -146,10 +146,14 @@ public sealed class SentencePieceBpe
         {
             string normalized = Normalize(text[..(int)window]);
             for (int p = (int)firstBarrier; p < normalized.Length; p++)
-                if (!char.IsHighSurrogate(normalized[p - 1]) && !_innerPairs.Contains(normalized[p - 1] << 16 | normalized[p])) return normalized[..p];
+                if (IsBarrier(normalized, p)) return normalized[..p];
         }
         return Normalize(text);
     }
+
+    /// <summary>No symbol can span position p: no piece holds the chars on either side of it next to each other.</summary>
+    private bool IsBarrier(string normalized, int p) =>
+        !char.IsHighSurrogate(normalized[p - 1]) && !_innerPairs.Contains(normalized[p - 1] << 16 | normalized[p]);
 
     /// <summary>Appends the ids of an already normalized, non-empty text: the merge loop, then re-segmentation and byte fallback.</summary>
     private void Segment(string normalized, List<int> ids)
