@@ -10,7 +10,7 @@ public static class EmbedCommands
         options => EmbedJob.Embed(options, Console.Error));
 
     public static Command Tokenize() => Build("tokenize", "Write the exact {\"input_ids\": [...]} that embed feeds the model.",
-        options => EmbedJob.Tokenize(options));
+        options => EmbedJob.Tokenize(options, Console.Error));
 
     private static Command Build(string name, string description, Func<EmbedOptions, int> run)
     {

@@ -19,7 +19,7 @@ public static class ConfigLoader
             int eq = item.IndexOf('=');
             if (eq <= 0) throw new ConfigException($"--set {item} is invalid; expected key.path=value, e.g. --set training.max_steps=10.");
             var key = item[..eq].Trim();
-            var node = ParseValue(item[(eq + 1)..]);
+            var node = ParseValue(key, item[(eq + 1)..]);
             foreach (var existing in values.Keys.Where(k => k.StartsWith(key + ".", StringComparison.Ordinal)).ToList()) values.Remove(existing);
             if (node is YamlMappingNode mapping) foreach (var (k, v) in Flatten(mapping, "--set")) values[key + "." + k] = v;
             else values[key] = node;
@@ -67,31 +67,42 @@ public static class ConfigLoader
 
     private static YamlMappingNode ParseYaml(string text, string source)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ConfigException($"{source}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}");
-        }
+        var stream = LoadYaml(text, (line, column, reason) => $"{source}: invalid YAML at line {line}, column {column}: {reason}");
         if (stream.Documents.Count == 0) return new YamlMappingNode();
         return stream.Documents[0].RootNode as YamlMappingNode ?? throw new ConfigException($"{source}: the top level must be a mapping of keys.");
     }
 
-    private static YamlNode ParseValue(string text)
+    private static YamlNode ParseValue(string key, string text)
     {
+        var shown = text.ReplaceLineEndings("\\n");
+        var stream = LoadYaml(text, (line, column, reason) => $"--set {key}={shown}: invalid YAML value at line {line}, column {column}: {reason} Quote it to pass a string.");
+        return stream.Documents.Count == 0 ? new YamlScalarNode(null) : stream.Documents[0].RootNode;
+    }
+
+    /// <summary>
+    /// Parses YAML, turning every parser failure into one <see cref="ConfigException"/> with a position. YamlDotNet
+    /// reports most errors as <see cref="YamlException"/>s with a mark, but some malformed input (an unclosed flow
+    /// collection followed by more lines) ends in a bare InvalidOperationException; the position is then the start
+    /// of the last node the parser read.
+    /// </summary>
+    private static YamlStream LoadYaml(string text, Func<long, long, string, string> describe)
+    {
+        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            return stream.Documents.Count == 0 ? new YamlScalarNode(null) : stream.Documents[0].RootNode;
+            stream.Load(parser);
         }
-        catch (YamlException)
+        catch (YamlException e)
         {
-            return new YamlScalarNode(text);
+            throw new ConfigException(describe(e.Start.Line, e.Start.Column, e.Message));
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            var mark = parser.Current?.Start ?? Mark.Empty;
+            throw new ConfigException(describe(mark.Line, mark.Column, "could not parse the value that starts here; check that every '[', '{' and quote is closed."));
+        }
+        return stream;
     }
 
     private static Dictionary<string, YamlNode> Flatten(YamlMappingNode mapping, string source, string prefix = "")

@@ -36,15 +36,17 @@ public static class TrainingDataReader
         return new Result(examples, reasons.Count, reasons);
     }
 
+    /// <summary>
+    /// One entry per non-blank line. A line that is not UTF-8, not a JSON object or repeats a key fails when its row
+    /// is parsed, so <c>skip_invalid</c> skips it like any other bad row.
+    /// </summary>
     private static IEnumerable<(string Where, Func<IReadOnlyDictionary<string, object?>> Row)> JsonlRows(string file)
     {
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(file))
+        foreach (var line in Utf8Lines.Read(file))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            string where = $"{file}:{lineNumber}";
-            yield return (where, () => ParseJsonObject(line, where));
+            if (line.Text is { } text && string.IsNullOrWhiteSpace(text)) continue;
+            string where = $"{file}:{line.Number}";
+            yield return (where, () => ParseJsonObject(line.TextOrThrow(where), where));
         }
     }
 
@@ -62,7 +64,13 @@ public static class TrainingDataReader
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object.");
-            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value));
+            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                if (!row.TryAdd(property.Name, ToValue(property.Value)))
+                    throw new InvalidDataException($"{where}: duplicate key \"{property.Name}\"; each key may appear once per row.");
+            }
+            return row;
         }
     }
 
@@ -94,9 +102,10 @@ public static class TrainingDataReader
             {
                 rows = ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult().Data.ToList();
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                throw new InvalidDataException($"{file}: not a readable Parquet file ({e.Message})", e);
+                // A damaged file fails anywhere in Parquet.Net (Thrift, decompression, index arithmetic): name the file.
+                throw new InvalidDataException($"{file}: not a readable Parquet file ({e.GetType().Name}: {e.Message})", e);
             }
         }
         for (int i = 0; i < rows.Count; i++)

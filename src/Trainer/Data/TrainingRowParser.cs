@@ -3,7 +3,8 @@ namespace Trainer.Data;
 /// <summary>
 /// Validates one row given as column → value (string, list of strings, or anything else) and builds the example.
 /// Columns: <c>query</c>; <c>positive</c> or <c>pos</c> (list); optional <c>negative</c> or <c>neg</c> (list);
-/// optional <c>instruction</c>. Errors name the row (<c>file:line</c> or <c>file row N</c>) and the column.
+/// optional <c>instruction</c>. Strings must hold more than whitespace. Errors name the row (<c>file:line</c> or
+/// <c>file row N</c>) and the column.
 /// </summary>
 public static class TrainingRowParser
 {
@@ -24,6 +25,7 @@ public static class TrainingRowParser
         if (!row.TryGetValue(column, out var value) || value is null) return null;
         if (value is not string text) throw new InvalidDataException($"{where}: column \"{column}\" must be a string, got {Describe(value)}.");
         if (text.Length == 0) throw new InvalidDataException($"{where}: column \"{column}\" is an empty string.");
+        if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{where}: column \"{column}\" is whitespace only.");
         return text;
     }
 
@@ -45,6 +47,7 @@ public static class TrainingRowParser
         {
             if (item is not string text) throw new InvalidDataException($"{where}: column \"{list}\" must hold strings, found {Describe(item)}.");
             if (text.Length == 0) throw new InvalidDataException($"{where}: column \"{list}\" holds an empty string.");
+            if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{where}: column \"{list}\" holds a whitespace-only string.");
             values.Add(text);
         }
         if (required && values.Count == 0) throw new InvalidDataException($"{where}: column \"{list}\" is an empty list.");

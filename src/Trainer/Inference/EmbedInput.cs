@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Trainer.Data;
 
 namespace Trainer.Inference;
 
@@ -7,63 +7,83 @@ namespace Trainer.Inference;
 /// One line of an embed/tokenize input file: <c>{"text": "...", "instruction": "..."}</c> (instruction optional)
 /// or <c>{"input_ids": [...]}</c>, optionally with an <c>"id"</c> of any JSON type that is carried to the output.
 /// </summary>
-public sealed record EmbedInput(JsonNode? Id, string? Text, string? Instruction, int[]? InputIds)
+public sealed record EmbedInput(JsonElement? Id, string? Text, string? Instruction, int[]? InputIds)
 {
-    /// <summary>Reads and validates every line; a bad line throws naming the file and line number.</summary>
-    public static List<EmbedInput> ReadAll(string path, int vocabSize)
+    /// <summary>
+    /// Reads the file one line at a time (blank lines skipped), as strict UTF-8; a bad line throws naming the file
+    /// and line number.
+    /// </summary>
+    public static IEnumerable<EmbedInput> Read(string path, int vocabSize)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Input file not found: {path}", path);
-        var inputs = new List<EmbedInput>();
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in Utf8Lines.Read(path))
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            inputs.Add(Parse(line, vocabSize, $"{path}:{lineNumber}"));
+            string where = $"{path}:{line.Number}";
+            string text = line.TextOrThrow(where);
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            yield return Parse(text, vocabSize, where);
         }
-        return inputs;
     }
 
     public static EmbedInput Parse(string line, int vocabSize, string where)
     {
-        JsonObject obj;
+        JsonDocument doc;
         try
         {
-            obj = JsonNode.Parse(line) as JsonObject ?? throw new InvalidDataException($"{where}: expected a JSON object.");
+            doc = JsonDocument.Parse(line);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{where}: invalid JSON ({e.Message})");
         }
-        var id = obj["id"]?.DeepClone();
-        if (obj["input_ids"] is JsonNode idsNode)
+        using (doc)
         {
-            if (idsNode is not JsonArray array || array.Count == 0)
-                throw new InvalidDataException($"{where}: \"input_ids\" must be a non-empty array of integers.");
-            var ids = new int[array.Count];
-            for (int i = 0; i < array.Count; i++)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object.");
+            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in doc.RootElement.EnumerateObject())
             {
-                if (array[i] is not JsonValue value || !value.TryGetValue(out int tokenId))
-                    throw new InvalidDataException($"{where}: \"input_ids\"[{i}] is not an integer.");
-                if (tokenId < 0 || tokenId >= vocabSize)
-                    throw new InvalidDataException($"{where}: \"input_ids\"[{i}] = {tokenId} is out of the vocabulary [0, {vocabSize}).");
-                ids[i] = tokenId;
+                if (!fields.TryAdd(property.Name, property.Value))
+                    throw new InvalidDataException($"{where}: duplicate key \"{property.Name}\"; each key may appear once per line.");
             }
-            return new EmbedInput(id, null, null, ids);
+            JsonElement? id = Field(fields, "id") is { } idValue ? idValue.Clone() : null;
+            if (Field(fields, "input_ids") is { } idsValue) return new EmbedInput(id, null, null, InputIdsOf(idsValue, vocabSize, where));
+            if (Field(fields, "text") is { } textValue)
+            {
+                if (textValue.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"text\" must be a string.");
+                string text = textValue.GetString()!;
+                if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{where}: \"text\" is empty or whitespace only.");
+                string? instruction = null;
+                if (Field(fields, "instruction") is { } instructionValue)
+                {
+                    if (instructionValue.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"instruction\" must be a string.");
+                    instruction = instructionValue.GetString()!;
+                    if (instruction.Length > 0 && string.IsNullOrWhiteSpace(instruction))
+                        throw new InvalidDataException($"{where}: \"instruction\" is whitespace only; leave it out (or \"\") for no instruction.");
+                }
+                return new EmbedInput(id, text, instruction, null);
+            }
+            throw new InvalidDataException($"{where}: expected \"text\" (with optional \"instruction\") or \"input_ids\".");
         }
-        if (obj["text"] is JsonNode textNode)
+    }
+
+    /// <summary>The value of a key that is present and not JSON null.</summary>
+    private static JsonElement? Field(Dictionary<string, JsonElement> fields, string key) =>
+        fields.TryGetValue(key, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    private static int[] InputIdsOf(JsonElement array, int vocabSize, string where)
+    {
+        if (array.ValueKind != JsonValueKind.Array || array.GetArrayLength() == 0)
+            throw new InvalidDataException($"{where}: \"input_ids\" must be a non-empty array of integers.");
+        var ids = new int[array.GetArrayLength()];
+        int i = 0;
+        foreach (var value in array.EnumerateArray())
         {
-            if (textNode.GetValueKind() != JsonValueKind.String)
-                throw new InvalidDataException($"{where}: \"text\" must be a string.");
-            string? instruction = null;
-            if (obj["instruction"] is JsonNode instructionNode)
-            {
-                if (instructionNode.GetValueKind() != JsonValueKind.String)
-                    throw new InvalidDataException($"{where}: \"instruction\" must be a string.");
-                instruction = instructionNode.GetValue<string>();
-            }
-            return new EmbedInput(id, textNode.GetValue<string>(), instruction, null);
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int tokenId))
+                throw new InvalidDataException($"{where}: \"input_ids\"[{i}] is not an integer.");
+            if (tokenId < 0 || tokenId >= vocabSize)
+                throw new InvalidDataException($"{where}: \"input_ids\"[{i}] = {tokenId} is out of the vocabulary [0, {vocabSize}).");
+            ids[i++] = tokenId;
         }
-        throw new InvalidDataException($"{where}: expected \"text\" (with optional \"instruction\") or \"input_ids\".");
+        return ids;
     }
 }

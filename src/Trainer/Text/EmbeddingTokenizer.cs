@@ -41,8 +41,7 @@ public sealed class EmbeddingTokenizer
     public int[] Encode(string text, string? instruction, int maxLength)
     {
         if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max_length must be at least 2 (BOS and EOS).");
-        var ids = Bpe.Encode(PromptFormat.Format(text, instruction), addBos: true);
-        if (ids.Count > maxLength - 1) ids.RemoveRange(maxLength - 1, ids.Count - (maxLength - 1));
+        var ids = Bpe.Encode(PromptFormat.Format(text, instruction), addBos: true, maxIds: maxLength - 1); // reads only a prefix of a long text
         ids.Add(EosId);
         return ids.ToArray();
     }

@@ -1,4 +1,5 @@
 using System.Text;
+using Google.Protobuf;
 using Microsoft.ML.Tokenizers;
 using PieceType = Trainer.Text.SentencePieceModel.PieceType;
 
@@ -21,6 +22,9 @@ public sealed class SentencePieceBpe
     private readonly int[] _byteIds = new int[256];
     private readonly string[] _userDefined;
     private readonly bool _addDummyPrefix, _removeExtraWhitespaces, _escapeWhitespaces, _byteFallback;
+    private readonly HashSet<int> _innerPairs = [];             // (c1 << 16) | c2 for each two adjacent chars inside a piece
+    private readonly int _longestSymbol;                         // chars in the longest symbol the merge loop can hold
+    private readonly bool _hasUnused;
     private readonly SentencePieceTokenizer _decoder;
 
     private SentencePieceBpe(SentencePieceModel proto, SentencePieceTokenizer decoder, string source)
@@ -63,6 +67,10 @@ public sealed class SentencePieceBpe
         }
         _userDefined = userDefined.OrderByDescending(p => p.Length).ToArray();
         _lookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
+        _hasUnused = _unused.Any(u => u);
+        _longestSymbol = Math.Max(2, _pieces.Keys.Max(p => p.Length)); // a code point may take two chars
+        foreach (var piece in _pieces.Keys)
+            for (int i = 1; i < piece.Length; i++) _innerPairs.Add(piece[i - 1] << 16 | piece[i]);
     }
 
     public int VocabSize { get; }
@@ -70,22 +78,86 @@ public sealed class SentencePieceBpe
     public int EosId { get; }
     public int UnknownId { get; }
 
+    /// <summary>Reads and checks a <c>tokenizer.model</c>; anything unreadable or inconsistent names the file.</summary>
     public static SentencePieceBpe Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer not found: {path}", path);
         var bytes = File.ReadAllBytes(path);
-        var decoder = SentencePieceTokenizer.Create(new MemoryStream(bytes), addBeginningOfSentence: false, addEndOfSentence: false);
-        return new SentencePieceBpe(SentencePieceModel.Parse(bytes), decoder, path);
+        SentencePieceModel proto;
+        try
+        {
+            proto = SentencePieceModel.Parse(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{path}: not a SentencePiece tokenizer.model ({e.Message})", e);
+        }
+        proto.Validate(path);
+        SentencePieceTokenizer decoder;
+        try
+        {
+            decoder = SentencePieceTokenizer.Create(new MemoryStream(bytes), addBeginningOfSentence: false, addEndOfSentence: false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{path}: Microsoft.ML.Tokenizers cannot read this tokenizer.model ({e.GetType().Name}: {e.Message})", e);
+        }
+        return new SentencePieceBpe(proto, decoder, path);
     }
 
-    /// <summary>Text → ids exactly as SentencePiece's <c>EncodeAsIds</c>, with BOS first when asked.</summary>
-    public List<int> Encode(string text, bool addBos = true)
+    /// <summary>
+    /// Text → ids exactly as SentencePiece's <c>EncodeAsIds</c>, with BOS first when asked, keeping the first
+    /// <paramref name="maxIds"/> ids (BOS included). A bound lets a long text be encoded from a prefix only (see
+    /// <see cref="NormalizedPrefix"/>), with the same ids as the whole text gives.
+    /// </summary>
+    public List<int> Encode(string text, bool addBos = true, int maxIds = int.MaxValue)
     {
-        var ids = new List<int>(text.Length / 3 + 2);
-        if (addBos) ids.Add(BosId);
-        string normalized = Normalize(text);
-        if (normalized.Length == 0) return ids;
+        ArgumentOutOfRangeException.ThrowIfNegative(maxIds);
+        var ids = new List<int>(Math.Min(text.Length / 3 + 2, maxIds));
+        if (addBos && maxIds > 0) ids.Add(BosId);
+        if (ids.Count == maxIds) return ids;
+        string normalized = NormalizedPrefix(text, maxIds - ids.Count);
+        if (normalized.Length > 0) Segment(normalized, ids);
+        if (ids.Count > maxIds) ids.RemoveRange(maxIds, ids.Count - maxIds);
+        return ids;
+    }
 
+    public string Decode(IEnumerable<int> ids) => _decoder.Decode(ids.Where(id => id != BosId && id != EosId));
+
+    /// <summary>
+    /// The normalized text, or a prefix of it whose ids are the first <paramref name="wanted"/> ids of the whole.
+    /// Why a prefix is exact: call position p of the normalized text a barrier when no piece holds the chars at
+    /// p − 1 and p side by side and p does not split a surrogate pair. Every symbol the merge loop holds is one code
+    /// point or a piece, so none spans a barrier: no pair across it is ever queued, the merges on either side never
+    /// share a symbol, and the order of one side's merges (score, then position) does not depend on the other side.
+    /// The text left of a barrier is therefore segmented exactly as if it stood alone. Normalization (extra spaces
+    /// dropped, the dummy prefix, ▁ for a space) maps a prefix of the text to a prefix of the normalized text. Each
+    /// final symbol covers at most <see cref="_longestSymbol"/> chars and gives at least one id, so a barrier at
+    /// p ≥ wanted × that length has at least <paramref name="wanted"/> ids on its left, the same as the whole text's.
+    /// A window of the text is normalized and searched for such a barrier, doubling until one is found; a text with
+    /// none (megabytes with no space or unmergeable pair) is encoded whole. Vocabularies with unused pieces share a
+    /// re-segmentation map across the whole text, so they are always encoded whole.
+    /// </summary>
+    private string NormalizedPrefix(string text, int wanted)
+    {
+        if (_hasUnused || wanted == int.MaxValue) return Normalize(text);
+        long firstBarrier = Math.Max(1, (long)wanted * _longestSymbol);
+        for (long window = firstBarrier + 1024; window < text.Length; window *= 2)
+        {
+            string normalized = Normalize(text[..(int)window]);
+            for (int p = (int)firstBarrier; p < normalized.Length; p++)
+                if (IsBarrier(normalized, p)) return normalized[..p];
+        }
+        return Normalize(text);
+    }
+
+    /// <summary>No symbol can span position p: no piece holds the chars on either side of it next to each other.</summary>
+    private bool IsBarrier(string normalized, int p) =>
+        !char.IsHighSurrogate(normalized[p - 1]) && !_innerPairs.Contains(normalized[p - 1] << 16 | normalized[p]);
+
+    /// <summary>Appends the ids of an already normalized, non-empty text: the merge loop, then re-segmentation and byte fallback.</summary>
+    private void Segment(string normalized, List<int> ids)
+    {
         var symbols = Split(normalized);
         var agenda = new PriorityQueue<(int Left, int Right, int Length), (float Score, int Left)>(
             Comparer<(float Score, int Left)>.Create((a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Left.CompareTo(b.Left)));
@@ -119,10 +191,7 @@ public sealed class SentencePieceBpe
 
         for (int i = 0; i >= 0; i = symbols[i].Next)
             Emit(normalized.Substring(symbols[i].Start, symbols[i].Length), splits, ids);
-        return ids;
     }
-
-    public string Decode(IEnumerable<int> ids) => _decoder.Decode(ids.Where(id => id != BosId && id != EosId));
 
     private string Normalize(string text)
     {

@@ -42,6 +42,33 @@ public sealed class SentencePieceModel
         return model;
     }
 
+    /// <summary>
+    /// Checks what a parse cannot: at least one piece, no empty or repeated piece, known piece types, byte pieces
+    /// spelled <c>&lt;0xNN&gt;</c>, and unk/BOS/EOS ids that name pieces. Failures name <paramref name="source"/>.
+    /// </summary>
+    public void Validate(string source)
+    {
+        if (Pieces.Count == 0) throw new InvalidDataException($"{source}: the tokenizer has no pieces; expected a SentencePiece tokenizer.model.");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int id = 0; id < Pieces.Count; id++)
+        {
+            var piece = Pieces[id];
+            if (piece.Text.Length == 0) throw new InvalidDataException($"{source}: piece {id} is empty.");
+            if (!Enum.IsDefined(piece.Type)) throw new InvalidDataException($"{source}: piece {id} ('{piece.Text}') has unknown type {(int)piece.Type}; expected 1 to 6.");
+            if (piece.Type == PieceType.Byte && !IsBytePiece(piece.Text))
+                throw new InvalidDataException($"{source}: byte piece {id} is '{piece.Text}'; expected <0xNN> with two hex digits.");
+            if (!seen.Add(piece.Text)) throw new InvalidDataException($"{source}: piece {id} ('{piece.Text}') appears twice.");
+        }
+        foreach (var (name, id) in new[] { ("unk_id", UnknownId), ("bos_id", BosId), ("eos_id", EosId) })
+        {
+            if (id < 0 || id >= Pieces.Count)
+                throw new InvalidDataException($"{source}: {name} = {id} is outside the {Pieces.Count} pieces; the embedding tokenizer needs unk, BOS and EOS.");
+        }
+    }
+
+    private static bool IsBytePiece(string text) =>
+        text.Length == 6 && text.StartsWith("<0x", StringComparison.Ordinal) && text[5] == '>' && char.IsAsciiHexDigit(text[3]) && char.IsAsciiHexDigit(text[4]);
+
     private static Piece ReadPiece(ByteString bytes)
     {
         string text = "";

@@ -6,7 +6,7 @@ namespace Trainer.Tests.Text;
 public class SentencePieceModelTests
 {
     /// <summary>A minimal BPE tokenizer.model written field by field (sentencepiece_model.proto numbers).</summary>
-    private static string WriteModel(params (string Piece, float Score, int Type)[] pieces)
+    internal static string WriteModel(params (string Piece, float Score, int Type)[] pieces)
     {
         using var buffer = new MemoryStream();
         var output = new CodedOutputStream(buffer);
