@@ -100,7 +100,20 @@ public static class TrainingDataReader
         {
             try
             {
-                rows = ParquetSerializer.DeserializeUntypedAsync(stream).GetAwaiter().GetResult().Data.ToList();
+                // Parquet.Net 6.1 can spin forever on some damaged footers: bound the read (generously, by file size).
+                var read = Task.Run(() => ParquetSerializer.DeserializeUntypedAsync(stream));
+                var limit = TimeSpan.FromSeconds(60 + stream.Length / 100_000);
+                if (!read.Wait(limit))
+                    throw new InvalidDataException($"{file}: not a readable Parquet file (reading did not finish within {limit.TotalSeconds:F0} s; the file is probably damaged)");
+                rows = read.Result.Data.ToList();
+            }
+            catch (AggregateException e) when (e.InnerException is { } inner and not OutOfMemoryException)
+            {
+                throw new InvalidDataException($"{file}: not a readable Parquet file ({inner.GetType().Name}: {inner.Message})", inner);
+            }
+            catch (InvalidDataException e) when (e.Message.StartsWith(file, StringComparison.Ordinal))
+            {
+                throw;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
