@@ -60,11 +60,9 @@ public static class ConfigSchema
         if (config.Training.Devices is { } devices && devices.Contains("auto") && devices.Count > 1)
             throw new ConfigException($"training.devices = [{string.Join(", ", devices)}] is invalid; use [auto] alone, or list devices.");
         // Syntax only: whether CUDA is there is checked when the run starts, so a GPU config can be dry-run anywhere.
-        if (!IsDevice(config.Training.Device))
+        if (!DTypes.IsDeviceName(config.Training.Device))
             throw new ConfigException($"training.device = {config.Training.Device} is invalid; expected cpu, cuda or cuda:N.");
         foreach (var device in config.Training.Devices?.Where(d => d != "auto") ?? [])
-            if (!IsDevice(device)) throw new ConfigException($"training.devices entry {device} is invalid; expected cpu, cuda, cuda:N, or [auto].");
+            if (!DTypes.IsDeviceName(device)) throw new ConfigException($"training.devices entry {device} is invalid; expected cpu, cuda, cuda:N, or [auto].");
     }
-
-    private static bool IsDevice(string name) => System.Text.RegularExpressions.Regex.IsMatch(name, "^(cpu|cuda(:[0-9]+)?)$");
 }

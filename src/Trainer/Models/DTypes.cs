@@ -23,18 +23,18 @@ public static class DTypes
         _ => type.ToString(),
     };
 
+    /// <summary>The device names users write: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (the one definition of that syntax).</summary>
+    public static bool IsDeviceName(string name) => System.Text.RegularExpressions.Regex.IsMatch(name, "^(cpu|cuda(:[0-9]+)?)$");
+
+    /// <summary>
+    /// A device by name. The syntax is checked first, and CUDA's presence before libtorch is asked for the device, so a
+    /// CPU-only build says that CUDA is missing rather than that "cuda" is not a device.
+    /// </summary>
     public static Device ParseDevice(string name, string key = "device")
     {
-        try
-        {
-            var parsed = device(name);
-            if (parsed.type == TorchSharp.DeviceType.CUDA && !cuda.is_available())
-                throw new ArgumentException($"{key} = '{name}': CUDA is not available in this build or machine (build with -p:TorchBackend=cuda on a GPU machine).");
-            return parsed;
-        }
-        catch (Exception e) when (e is not ArgumentException)
-        {
-            throw new ArgumentException($"{key} = '{name}' is invalid; expected cpu, cuda or cuda:N.", e);
-        }
+        if (!IsDeviceName(name)) throw new ArgumentException($"{key} = '{name}' is invalid; expected cpu, cuda or cuda:N.");
+        if (name.StartsWith("cuda", StringComparison.Ordinal) && !cuda.is_available())
+            throw new ArgumentException($"{key} = '{name}': CUDA is not available in this build or on this machine (build with -p:TorchBackend=cuda and run on a GPU machine).");
+        return device(name);
     }
 }

@@ -48,7 +48,7 @@ public sealed class TrainingRun
         var devices = t.ReplicaDevices();
         var lora = _config.Lora.InitAdapter is { } init ? AdapterSettingsFrom(init) : _config.Lora.ToSettings();
         var dtype = DTypes.Parse(_config.Model.DType, "model.dtype");
-        using var replicas = new ReplicaSet(devices.Select(d => LoadReplica(DTypes.ParseDevice(d, "training.devices"), dtype, lora)).ToList());
+        using var replicas = new ReplicaSet(devices.Select(d => LoadReplica(DTypes.ParseDevice(d, t.Devices is null ? "training.device" : "training.devices"), dtype, lora)).ToList());
         var model = replicas.Primary;
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
