@@ -47,6 +47,7 @@ public static class EmbedJob
     public static int Embed(EmbedOptions options, TextWriter? log = null)
     {
         options.Validate();
+        options = options with { AdapterDir = options.AdapterDir is { } a ? Checkpointing.CheckpointStore.Resolve(a, log ?? TextWriter.Null, allowPlainAdapter: true) : null };
         var (config, rows, inputs) = Prepare(options);
         var lora = options.AdapterDir is null ? null : PeftAdapter.ReadSettings(options.AdapterDir);
         using var model = MistralCheckpoint.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"), lora);
