@@ -13,7 +13,7 @@ public static class BenchmarkCommands
     {
         var output = new Option<string>("--output") { Required = true, Description = "Folder to write the checkpoint to" };
         var sizeGb = new Option<double>("--size-gb") { DefaultValueFactory = _ => 2.0, Description = "Approximate weight bytes (GB)" };
-        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16" };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16", Description = "Weight dtype of the file: float32, float16 or bfloat16" };
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 2048, Description = "Hidden size (heads = hidden/128, KV heads = heads/4)" };
         var layers = new Option<int?>("--layers") { Description = "Number of layers (default: as many as --size-gb allows)" };
         var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype, hidden, layers };
@@ -29,8 +29,8 @@ public static class BenchmarkCommands
 
     private static Command Load()
     {
-        var model = new Option<string>("--model") { Required = true };
-        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16" };
+        var model = new Option<string>("--model") { Required = true, Description = "Hugging Face model folder (config.json and safetensors)" };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16", Description = "dtype to load into: float32, float16 or bfloat16" };
         var command = new Command("load", "Load a checkpoint and print peak RSS against the model's bytes.") { model, dtype };
         command.SetAction(r => CliErrors.Run(() =>
         {
@@ -42,11 +42,11 @@ public static class BenchmarkCommands
 
     private static Command Embed()
     {
-        var model = new Option<string>("--model") { Required = true };
-        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "float32" };
-        var sequences = new Option<int>("--sequences") { DefaultValueFactory = _ => 512 };
-        var length = new Option<int>("--length") { DefaultValueFactory = _ => 128 };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 16 };
+        var model = new Option<string>("--model") { Required = true, Description = "Hugging Face model folder (config.json and safetensors)" };
+        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "float32", Description = "dtype to load into: float32, float16 or bfloat16" };
+        var sequences = new Option<int>("--sequences") { DefaultValueFactory = _ => 512, Description = "Number of random sequences to embed" };
+        var length = new Option<int>("--length") { DefaultValueFactory = _ => 128, Description = "Tokens per sequence (BOS, then random ids)" };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 16, Description = "Sequences per forward pass" };
         var command = new Command("embed", "Embedding throughput on random sequences.") { model, dtype, sequences, length, batchSize };
         command.SetAction(r => CliErrors.Run(() =>
         {

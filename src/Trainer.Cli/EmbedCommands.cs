@@ -21,18 +21,23 @@ public static class EmbedCommands
         var batchSize = new Option<int>("--batch-size") { Description = "Sequences per forward pass", DefaultValueFactory = _ => 16 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16", DefaultValueFactory = _ => "float32" };
-        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder to apply (e.g. a checkpoint-<step> folder)" };
-        var command = new Command(name, description) { model, input, output, maxLength, batchSize, device, dtype, adapter };
+        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter to apply: an adapter folder, a checkpoint-<step> folder, or an output_dir (its newest valid checkpoint)" };
+        bool embeds = name == "embed"; // tokenize runs no model: the model options would do nothing there
+        var command = new Command(name, description) { model, input, output, maxLength };
+        foreach (var option in embeds ? new Option[] { batchSize, device, dtype, adapter } : []) command.Options.Add(option);
         command.SetAction(result => CliErrors.Run(() =>
         {
-            var options = new EmbedOptions(result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!)
+            var options = new EmbedOptions(result.GetValue(model)!, result.GetValue(input)!, result.GetValue(output)!) { MaxLength = result.GetValue(maxLength) };
+            if (embeds)
             {
-                MaxLength = result.GetValue(maxLength),
-                BatchSize = result.GetValue(batchSize),
-                Device = result.GetValue(device)!,
-                DType = result.GetValue(dtype)!,
-                AdapterDir = result.GetValue(adapter),
-            };
+                options = options with
+                {
+                    BatchSize = result.GetValue(batchSize),
+                    Device = result.GetValue(device)!,
+                    DType = result.GetValue(dtype)!,
+                    AdapterDir = result.GetValue(adapter),
+                };
+            }
             int count = run(options);
             Console.Error.WriteLine($"{name}: wrote {count} line(s) to {options.OutputPath}");
             return 0;

@@ -78,6 +78,27 @@ public sealed class CheckpointStore(string outputDir)
     }
 
     /// <summary>
+    /// What a user names as a checkpoint (<c>export --checkpoint</c>, <c>embed --adapter</c>): a checkpoint-&lt;step&gt;
+    /// folder, which must pass <see cref="Validate"/>, or an output_dir, which stands for its newest valid checkpoint
+    /// (reported to <paramref name="log"/>, as is each invalid one skipped). With <paramref name="allowPlainAdapter"/>
+    /// a PEFT adapter folder that is no checkpoint (adapter_config.json without trainer_state.json) is taken as it is.
+    /// </summary>
+    public static string Resolve(string path, TextWriter log, bool allowPlainAdapter = false)
+    {
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Checkpoint folder not found: {path}");
+        if (File.Exists(Path.Combine(path, TrainingState.FileName)))
+        {
+            var problem = Validate(path);
+            return problem is null ? path : throw new InvalidDataException($"Checkpoint {path} is not usable: {problem}.");
+        }
+        if (allowPlainAdapter && File.Exists(Path.Combine(path, PeftAdapter.ConfigFile))) return path;
+        var newest = new CheckpointStore(path).NewestValid(log) ??
+                     throw new InvalidDataException($"No valid checkpoint-<step> folder in {path}{(allowPlainAdapter ? $", and no {PeftAdapter.ConfigFile}" : "")}.");
+        log.WriteLine($"{path}: using its newest valid checkpoint, {newest}");
+        return newest;
+    }
+
+    /// <summary>
     /// Null when the folder holds a complete checkpoint: every file present with the length and sha256 its manifest
     /// records, readable, and an adapter of finite values. Otherwise what is wrong with it (naming the file).
     /// </summary>

@@ -39,15 +39,15 @@ public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object
         }, c => get(c), (c, v) => set(c, (int?)v));
 
     public static ConfigKey Number(string path, double min, bool minExclusive, double max, Func<TrainConfig, double?> get,
-        Func<TrainConfig, double?, TrainConfig> set, bool nullable = false) =>
+        Func<TrainConfig, double?, TrainConfig> set, bool nullable = false, bool maxExclusive = false) =>
         new(path, (node, _) =>
         {
             string range = $"a number {(minExclusive ? ">" : "≥")} {min.ToString(CultureInfo.InvariantCulture)}" +
-                           (double.IsPositiveInfinity(max) ? "" : $" and ≤ {max.ToString(CultureInfo.InvariantCulture)}");
+                           (double.IsPositiveInfinity(max) ? "" : $" and {(maxExclusive ? "<" : "≤")} {max.ToString(CultureInfo.InvariantCulture)}");
             var text = Scalar(node, path, range);
             if (text is null) return nullable ? null : throw Invalid(path, "null", range);
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ||
-                double.IsNaN(value) || (minExclusive ? value <= min : value < min) || value > max)
+                double.IsNaN(value) || (minExclusive ? value <= min : value < min) || (maxExclusive ? value >= max : value > max))
                 throw Invalid(path, text, range + (nullable ? " or null" : ""));
             return value;
         }, c => get(c), (c, v) => set(c, (double?)v));

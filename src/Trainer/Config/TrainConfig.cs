@@ -61,6 +61,14 @@ public sealed record TrainingSection
     public string LrScheduler { get; init; } = "linear";
     public int WarmupSteps { get; init; }
     public double WeightDecay { get; init; }
+
+    /// <summary>AdamW's β1, β2 and ε; the defaults are PyTorch's and Hugging Face's.</summary>
+    public double AdamBeta1 { get; init; } = 0.9;
+
+    public double AdamBeta2 { get; init; } = 0.999;
+
+    public double AdamEpsilon { get; init; } = 1e-8;
+
     public double? MaxGradNorm { get; init; } = 1.0;
     public int Seed { get; init; } = 42;
     public string Device { get; init; } = "cpu";

@@ -7,7 +7,6 @@ using Trainer.Models;
 using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using Trainer.Text;
-using Trainer.Training;
 using static TorchSharp.torch;
 
 namespace Trainer.Export;
@@ -65,7 +64,7 @@ public static class ExportJob
         options.Validate();
         var output = Path.GetFullPath(options.OutputDir);
         CheckTarget(output, options.Overwrite);
-        var checkpoint = ResolveCheckpoint(options.Checkpoint, log);
+        var checkpoint = CheckpointStore.Resolve(options.Checkpoint, log);
         var staging = StagingFolder(output);
         try
         {
@@ -174,18 +173,6 @@ public static class ExportJob
         {
             return false;
         }
-    }
-
-    /// <summary>A checkpoint-&lt;step&gt; folder as given, or the newest valid one of an output_dir.</summary>
-    public static string ResolveCheckpoint(string path, TextWriter log)
-    {
-        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Checkpoint folder not found: {path}");
-        if (File.Exists(Path.Combine(path, TrainingState.FileName)))
-        {
-            var problem = CheckpointStore.Validate(path);
-            return problem is null ? path : throw new InvalidDataException($"Checkpoint {path} is not usable: {problem}.");
-        }
-        return new CheckpointStore(path).NewestValid(log) ?? throw new InvalidDataException($"No valid checkpoint-<step> folder in {path}.");
     }
 
     public static string WriteOnnx(MergedWeights weights, ScalarType dtype, int opset, string outputDir, bool external)

@@ -62,6 +62,7 @@ public static class EmbedJob
     public static int Embed(EmbedOptions options, TextWriter? log = null, Action<int>? written = null)
     {
         var (config, input) = Prepare(options);
+        options = options with { AdapterDir = options.AdapterDir is { } a ? Checkpointing.CheckpointStore.Resolve(a, log ?? TextWriter.Null, allowPlainAdapter: true) : null };
         var lora = options.AdapterDir is null ? null : PeftAdapter.ReadSettings(options.AdapterDir);
         using var model = MistralCheckpoint.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"), lora);
         if (options.AdapterDir is not null) PeftAdapter.Load(options.AdapterDir, model);

@@ -10,8 +10,9 @@ public sealed record StepMetrics(int Step, int Epoch, double Loss, double Learni
     double SamplesPerSecond, double TokensPerSecond, double ElapsedSeconds);
 
 /// <summary>
-/// Writes each logged step three ways: a JSON line appended to <c>metrics.jsonl</c>, TensorBoard scalars under
-/// <c>tensorboard/</c>, and a plain console line with an ETA (no carriage returns, so CI logs read the same).
+/// Writes each logged step three ways: a JSON line appended to <c>metrics.jsonl</c>, the same scalars as TensorBoard
+/// scalars <c>train/&lt;name&gt;</c> under <c>tensorboard/</c> (the step is the x axis), and a plain console line with
+/// an ETA (no carriage returns, so CI logs read the same).
 /// A resumed run first drops the lines after its checkpoint's step (<paramref name="resumedStep"/>), so every step
 /// appears once. NaN and ±Inf are written as the strings "NaN", "Infinity", "-Infinity".
 /// </summary>
@@ -24,18 +25,23 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
     private readonly StreamWriter _jsonl = Open(Path.Combine(outputDir, FileName), resumedStep);
     private readonly SummaryWriter _tensorboard = utils.tensorboard.SummaryWriter(Path.Combine(outputDir, "tensorboard"), createRunName: false);
 
-    public void Write(StepMetrics m, double secondsPerStep)
+    /// <summary>Logs one step; <paramref name="eta"/> null prints "ETA estimating" (see <see cref="EtaEstimator"/>).</summary>
+    public void Write(StepMetrics m, TimeSpan? eta)
     {
         _jsonl.WriteLine(Serialize(m));
         _jsonl.Flush();
-        _tensorboard.add_scalar("train/loss", (float)m.Loss, m.Step);
-        _tensorboard.add_scalar("train/learning_rate", (float)m.LearningRate, m.Step);
-        _tensorboard.add_scalar("train/grad_norm", (float)m.GradNorm, m.Step);
-        _tensorboard.add_scalar("train/tokens_per_s", (float)m.TokensPerSecond, m.Step);
-        var eta = TimeSpan.FromSeconds(Math.Max(0, totalSteps - m.Step) * secondsPerStep);
+        foreach (var (name, value) in Scalars(m)) _tensorboard.add_scalar("train/" + name, (float)value, m.Step);
         console.WriteLine($"step {m.Step}/{totalSteps} | epoch {m.Epoch} | loss {m.Loss:F4} | lr {m.LearningRate:E2} | grad_norm {m.GradNorm:F3} | " +
-                          $"{m.SamplesPerSecond:F1} samples/s | {m.TokensPerSecond:F0} tok/s | elapsed {Format(TimeSpan.FromSeconds(m.ElapsedSeconds))} | ETA {Format(eta)}");
+                          $"{m.SamplesPerSecond:F1} samples/s | {m.TokensPerSecond:F0} tok/s | elapsed {Format(TimeSpan.FromSeconds(m.ElapsedSeconds))} | " +
+                          (eta is TimeSpan left ? $"ETA {Format(left)}" : "ETA estimating"));
     }
+
+    /// <summary>Every value of a metrics.jsonl line but the step, by its JSON name: what TensorBoard gets.</summary>
+    public static IReadOnlyList<(string Name, double Value)> Scalars(StepMetrics m) =>
+    [
+        ("epoch", m.Epoch), ("loss", m.Loss), ("learning_rate", m.LearningRate), ("grad_norm", m.GradNorm),
+        ("samples_per_s", m.SamplesPerSecond), ("tokens_per_s", m.TokensPerSecond), ("elapsed_s", m.ElapsedSeconds),
+    ];
 
     /// <summary>The JSON line of one step.</summary>
     public static string Serialize(StepMetrics m) => JsonSerializer.Serialize(new

@@ -52,10 +52,15 @@ public sealed class TrainingRun
         var model = replicas.Primary;
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
-        using var optimizer = new AdamW(trainable, t.LearningRate, 0.9, 0.999, 1e-8, t.WeightDecay, false, false);
+        using var optimizer = new AdamW(trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay, false, false);
         var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature);
 
         var (step, elapsedBefore) = resumeDir is null ? (0, 0.0) : Restore(resumeDir, replicas, optimizer);
+        if (step >= totalSteps)
+        {
+            _log.WriteLine($"nothing to do: the run is complete at step {step}/{totalSteps} (adapter in {resumeDir})");
+            return new TrainSummary(step + 1, step, null, null, 0, resumeDir);
+        }
 
         long total = model.parameters().Sum(p => p.numel()), trainableCount = trainable.Sum(p => p.numel());
         _log.WriteLine($"model {_config.Model.Path}: {total:N0} parameters, {trainableCount:N0} trainable ({100.0 * trainableCount / total:F3}%), LoRA r={lora.Rank} alpha={lora.Alpha} dropout={lora.Dropout}");
@@ -68,6 +73,7 @@ public sealed class TrainingRun
         var store = new CheckpointStore(_config.OutputDir);
         using var metrics = new MetricsLog(_config.OutputDir, _log, totalSteps, resumedStep: step);
         var clock = Stopwatch.StartNew();
+        var eta = new EtaEstimator();
         int firstStep = step + 1, stepsThisRun = 0;
         double? firstLoss = null, lastLoss = null;
         string? lastCheckpoint = null;
@@ -89,10 +95,11 @@ public sealed class TrainingRun
             firstLoss ??= loss;
             lastLoss = loss;
             bool finite = double.IsFinite(loss) && double.IsFinite(gradNorm);
+            eta.StepEnded(clock.Elapsed.TotalSeconds);
 
             if (step % t.LogEverySteps == 0 || step == totalSteps || stepsThisRun == 1 || !finite) // the first step of a run is always logged
                 metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds),
-                    clock.Elapsed.TotalSeconds / stepsThisRun);
+                    eta.Remaining(totalSteps - step));
             if (!finite) OnNonFinite(step, loss, gradNorm, lr, trainable);
             if (step % _config.Checkpoint.EverySteps == 0 || step == totalSteps)
             {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Trainer.Checkpointing;
-using Trainer.Export;
 using Trainer.Models.Lora;
 using Trainer.Models.Weights;
 using Trainer.Tests.Training;
@@ -108,10 +107,10 @@ public class CheckpointStoreTests
         var expected = $"{PeftAdapter.WeightsFile}: tensor '{key}' has 1 non-finite value(s) (NaN or Inf) of {count}";
         Assert.Equal(expected, CheckpointStore.Validate(poisoned));
 
-        var e = Assert.Throws<InvalidDataException>(() => ExportJob.ResolveCheckpoint(poisoned, TextWriter.Null));
+        var e = Assert.Throws<InvalidDataException>(() => CheckpointStore.Resolve(poisoned, TextWriter.Null));
         Assert.Equal($"Checkpoint {poisoned} is not usable: {expected}.", e.Message);
         var exportLog = new StringWriter();
-        Assert.Equal(good, ExportJob.ResolveCheckpoint(dir, exportLog));
+        Assert.Equal(good, CheckpointStore.Resolve(dir, exportLog));
         Assert.Contains($"warning: skipping checkpoint {poisoned}: {expected}", exportLog.ToString());
 
         var log = new StringWriter();

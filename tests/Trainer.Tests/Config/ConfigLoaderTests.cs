@@ -84,4 +84,27 @@ public class ConfigLoaderTests
         Assert.Equal(7, again.Training.MaxSteps);
         Assert.Equal(original.Lora.InitAdapter, again.Lora.InitAdapter);
     }
+
+    [Fact]
+    public void Adam_betas_and_epsilon_default_to_pytorchs_and_round_trip()
+    {
+        var defaults = ConfigLoader.Load(Write(Minimal));
+        Assert.Equal((0.9, 0.999, 1e-8), (defaults.Training.AdamBeta1, defaults.Training.AdamBeta2, defaults.Training.AdamEpsilon));
+        var set = ConfigLoader.Load(Write(Minimal), ["training.adam_beta1=0", "training.adam_beta2=0.95", "training.adam_epsilon=1.0e-6"]);
+        Assert.Equal((0.0, 0.95, 1e-6), (set.Training.AdamBeta1, set.Training.AdamBeta2, set.Training.AdamEpsilon));
+        var again = ConfigLoader.Load(Write(ConfigLoader.ToYaml(set)));
+        Assert.Equal((0.0, 0.95, 1e-6), (again.Training.AdamBeta1, again.Training.AdamBeta2, again.Training.AdamEpsilon));
+    }
+
+    [Theory]
+    [InlineData("training.adam_beta1=1", "training.adam_beta1 = 1 is invalid; expected a number ≥ 0 and < 1")]
+    [InlineData("training.adam_beta1=-0.1", "training.adam_beta1 = -0.1 is invalid; expected a number ≥ 0 and < 1")]
+    [InlineData("training.adam_beta2=1.5", "training.adam_beta2 = 1.5 is invalid; expected a number ≥ 0 and < 1")]
+    [InlineData("training.adam_epsilon=0", "training.adam_epsilon = 0 is invalid; expected a number > 0")]
+    [InlineData("training.adam_epsilon=null", "training.adam_epsilon = null is invalid; expected a number > 0")]
+    public void Adam_values_out_of_range_name_the_key_the_value_and_the_range(string set, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Write(Minimal), [set]));
+        Assert.Contains(expected, e.Message);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Trainer.Checkpointing;
 using Trainer.Export;
 using Trainer.Inference;
 using Trainer.Models.Lora;
@@ -136,8 +137,8 @@ public class ExportTests(TrainedCheckpoint trained) : IClassFixture<TrainedCheck
     public void Output_dir_resolves_to_its_newest_valid_checkpoint()
     {
         var outputDir = Path.GetDirectoryName(trained.Path)!;
-        Assert.Equal(trained.Path, ExportJob.ResolveCheckpoint(outputDir, TextWriter.Null));
-        var e = Assert.Throws<DirectoryNotFoundException>(() => ExportJob.ResolveCheckpoint(Path.Combine(outputDir, "nope"), TextWriter.Null));
+        Assert.Equal(trained.Path, CheckpointStore.Resolve(outputDir, TextWriter.Null));
+        var e = Assert.Throws<DirectoryNotFoundException>(() => CheckpointStore.Resolve(Path.Combine(outputDir, "nope"), TextWriter.Null));
         Assert.Contains("nope", e.Message);
     }
 }

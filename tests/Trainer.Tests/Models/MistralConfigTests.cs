@@ -54,4 +54,66 @@ public class MistralConfigTests
         var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => { j.Remove("head_dim"); j["num_attention_heads"] = 3; j["num_key_value_heads"] = 1; }));
         Assert.Contains("hidden_size (32) must be divisible by num_attention_heads (3)", e.Message);
     }
+
+    [Theory]
+    [InlineData("rope_scaling", "{\"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}",
+        "rope_scaling = {\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,\"original_max_position_embeddings\":8192,\"rope_type\":\"llama3\"} is not supported; only null (plain RoPE with rope_theta) is implemented.")]
+    [InlineData("rope_scaling", "{\"factor\": 2.0, \"type\": \"linear\"}", "rope_scaling = {\"factor\":2.0,\"type\":\"linear\"} is not supported")]
+    [InlineData("rope_parameters", "{\"rope_type\": \"yarn\", \"rope_theta\": 10000.0, \"factor\": 4.0}", "rope_parameters = {\"rope_type\":\"yarn\",\"rope_theta\":10000.0,\"factor\":4.0} is not supported")]
+    [InlineData("partial_rotary_factor", "0.5", "partial_rotary_factor = 0.5 is not supported; only 1 (rotary embedding over the whole head) is implemented.")]
+    [InlineData("attention_bias", "true", "attention_bias = true is not supported; only false (projections without bias) is implemented.")]
+    [InlineData("mlp_bias", "true", "mlp_bias = true is not supported; only false (projections without bias) is implemented.")]
+    [InlineData("attention_dropout", "0.1", "attention_dropout = 0.1 is not supported; only 0")]
+    [InlineData("eos_token_id", "[]", "eos_token_id = [] is not supported; an integer, or a non-empty list of integers (its first id is used).")]
+    [InlineData("bos_token_id", "[\"<s>\"]", "bos_token_id = [\"<s>\"] is not supported")]
+    public void Keys_whose_numerics_the_model_does_not_implement_are_refused_by_name_and_value(string key, string value, string expected)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => j[key] = JsonNode.Parse(value)));
+        Assert.Contains("config.json: " + expected, e.Message); // names the file, the key and its value
+    }
+
+    [Fact]
+    public void A_sliding_window_on_a_llama_config_is_refused_because_hf_llama_ignores_it()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => j["model_type"] = "llama"));
+        Assert.Contains("sliding_window = 6 is not supported; Hugging Face's Llama has no sliding window", e.Message);
+        Assert.Null(LoadEdited(j => { j["model_type"] = "llama"; j["sliding_window"] = null; }).SlidingWindow);
+    }
+
+    [Fact]
+    public void The_values_that_mean_what_the_model_computes_are_accepted()
+    {
+        var plain = LoadEdited(_ => { });
+        var explicitDefaults = LoadEdited(j =>
+        {
+            j["rope_scaling"] = null;
+            j["attention_bias"] = false;
+            j["mlp_bias"] = false;
+            j["attention_dropout"] = 0.0;
+            j["partial_rotary_factor"] = 1.0;
+            j["pretraining_tp"] = 1;
+        });
+        Assert.Equal(plain, explicitDefaults);
+        Assert.Equal(plain, LoadEdited(j => j["rope_scaling"] = JsonNode.Parse("{\"rope_type\": \"default\"}")));
+    }
+
+    [Fact]
+    public void Transformers_5_rope_parameters_supply_rope_theta_and_must_agree_with_a_top_level_one()
+    {
+        Assert.Equal(1e6, LoadEdited(j => { j.Remove("rope_theta"); j["rope_parameters"] = JsonNode.Parse("{\"rope_type\": \"default\", \"rope_theta\": 1000000.0}"); }).RopeTheta);
+        Assert.Equal(10000.0, LoadEdited(j => j["rope_parameters"] = JsonNode.Parse("{\"rope_type\": \"default\", \"rope_theta\": 10000}")).RopeTheta);
+        var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => j["rope_parameters"] = JsonNode.Parse("{\"rope_type\": \"default\", \"rope_theta\": 500000.0}")));
+        Assert.Contains("rope_parameters.rope_theta = 500000.0 is not supported; it must equal rope_theta (10000.0) when both are given", e.Message);
+    }
+
+    [Fact]
+    public void A_list_of_eos_ids_is_accepted_and_its_first_id_is_the_one_used()
+    {
+        // Llama 3.1 Instruct lists three ids; the first pads batches and goes to embedding_config.json.
+        var config = LoadEdited(j => { j["eos_token_id"] = JsonNode.Parse("[7, 2, 9]"); j["bos_token_id"] = JsonNode.Parse("[1]"); });
+        Assert.Equal((1, 7), (config.BosTokenId, config.EosTokenId));
+        Assert.Equal(LoadEdited(_ => { }) with { EosTokenId = 7 }, config);
+        var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => j["eos_token_id"] = JsonNode.Parse("[40000, 2]")));
+        Assert.Contains("eos_token_id = 40000 is invalid; must be in [0, 32000)", e.Message);
+    }
 }

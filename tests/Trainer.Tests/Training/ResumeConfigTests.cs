@@ -74,4 +74,28 @@ public class ResumeConfigTests
         Assert.Equal(["checkpoint-4", "checkpoint-6"], Directory.GetDirectories(moved, "checkpoint-*").Select(Path.GetFileName).Order());
         Assert.Equal(File.ReadAllBytes(Path.Combine(a.LastCheckpoint!, PeftAdapter.WeightsFile)), File.ReadAllBytes(Path.Combine(b.LastCheckpoint!, PeftAdapter.WeightsFile)));
     }
+
+    [Fact]
+    public void Adam_betas_and_epsilon_are_not_changeable_on_resume()
+    {
+        Assert.DoesNotContain(ResumeCheck.Changeable, k => k.StartsWith("training.adam_", StringComparison.Ordinal));
+        var (dir, data, checkpoint) = Stopped("changed-adam");
+        var e = Assert.Throws<ConfigException>(() => Train(dir, new TrainOptions { Resume = true },
+            $"data.train=[{data}]", "training.adam_beta1=0.8", "training.adam_beta2=0.99", "training.adam_epsilon=1.0e-6"));
+        Assert.StartsWith($"Cannot resume from {checkpoint}: training.adam_beta1: 0.9 → 0.8; training.adam_beta2: 0.999 → 0.99; training.adam_epsilon: 1E-08 → 1E-06.", e.Message);
+    }
+
+    [Fact]
+    public void Resuming_a_complete_run_says_so_and_names_the_final_checkpoint()
+    {
+        var dir = TestPaths.TempDir("complete");
+        var first = Train(dir, new TrainOptions());
+        var log = new StringWriter();
+        var again = new TrainingRun(TrainingFixture.Config(dir), new TrainOptions { Resume = true }, log).Run();
+        var final = Path.Combine(dir, "checkpoint-6");
+        Assert.Equal(final, first.LastCheckpoint);
+        Assert.EndsWith($"nothing to do: the run is complete at step 6/6 (adapter in {final}){Environment.NewLine}", log.ToString());
+        Assert.DoesNotContain("no checkpoint written", log.ToString());
+        Assert.Equal((6, null, final), (again.LastStep, again.LastLoss, again.LastCheckpoint));
+    }
 }

@@ -1,11 +1,14 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Trainer.Models.Mistral;
 
 /// <summary>
 /// The architecture fields of a Hugging Face <c>config.json</c> for Mistral (and Llama, which shares the layout).
-/// Property names are the HF keys; <see cref="Load"/> validates them once.
+/// Property names are the HF keys; <see cref="Load"/> validates them once. Keys that would make Hugging Face compute
+/// something this model does not (scaled or partial RoPE, biases, attention dropout, a Llama sliding window) are
+/// refused by name rather than ignored; see <see cref="CheckArchitectureKeys"/>.
 /// </summary>
 public sealed record MistralConfig
 {
@@ -26,10 +29,24 @@ public sealed record MistralConfig
     /// <summary>Null means full causal attention.</summary>
     [JsonPropertyName("sliding_window")] public int? SlidingWindow { get; init; }
     [JsonPropertyName("max_position_embeddings")] public int MaxPositionEmbeddings { get; init; } = 32768;
+
+    /// <summary>
+    /// HF allows a list here (as for eos_token_id); the first id is kept. The BOS that starts each sequence is the
+    /// tokenizer's own (tokenizer.model's bos_id); this id is written to embedding_config.json.
+    /// </summary>
     [JsonPropertyName("bos_token_id")] public int BosTokenId { get; init; } = 1;
+
+    /// <summary>
+    /// HF allows a list (Llama 3.1 Instruct: [128001, 128008, 128009], all of which stop generation); the first id is
+    /// kept. It pads batches and is written to embedding_config.json; the EOS appended to each sequence (and pooled)
+    /// is the tokenizer's own (tokenizer.model's eos_id).
+    /// </summary>
     [JsonPropertyName("eos_token_id")] public int EosTokenId { get; init; } = 2;
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; }
     [JsonPropertyName("torch_dtype")] public string? TorchDType { get; init; }
+
+    /// <summary>Values quoted in error messages as a user wrote them ("&lt;s&gt;", not "\u003Cs\u003E").</summary>
+    private static readonly JsonSerializerOptions AsWritten = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [JsonIgnore] public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
 
@@ -39,7 +56,9 @@ public sealed record MistralConfig
         MistralConfig? config;
         try
         {
-            config = JsonSerializer.Deserialize<MistralConfig>(File.ReadAllText(path));
+            if (JsonNode.Parse(File.ReadAllText(path)) is not JsonObject json) throw new InvalidDataException($"{path}: config.json must be a JSON object.");
+            CheckArchitectureKeys(json, path);
+            config = json.Deserialize<MistralConfig>();
         }
         catch (JsonException e)
         {
@@ -48,6 +67,56 @@ public sealed record MistralConfig
         if (config is null) throw new InvalidDataException($"{path}: empty config.json");
         config.Validate(path);
         return config;
+    }
+
+    /// <summary>
+    /// The pass over the raw JSON before binding. Refuses, naming the key, its value and what is supported, each HF key
+    /// whose value would change the numerics of HF's <c>MistralModel</c>/<c>LlamaModel</c> in a way this model does not
+    /// implement: <c>rope_scaling</c> (linear, dynamic, yarn, llama3, ...) and transformers 5's <c>rope_parameters</c>
+    /// other than the default rope type, <c>partial_rotary_factor</c> ≠ 1, <c>attention_bias</c> or <c>mlp_bias</c>
+    /// true, <c>attention_dropout</c> ≠ 0 (HF applies it while training), and a <c>sliding_window</c> on a Llama
+    /// config (HF's Llama ignores it; this model would apply it). Also normalises what binding cannot: a list-valued
+    /// <c>bos_token_id</c>/<c>eos_token_id</c> becomes its first id, and the rope_theta of <c>rope_parameters</c>
+    /// fills a missing top-level <c>rope_theta</c>.
+    /// </summary>
+    private static void CheckArchitectureKeys(JsonObject json, string source)
+    {
+        InvalidDataException Unsupported(string key, JsonNode? value, string supported) =>
+            new($"{source}: {key} = {value?.ToJsonString(AsWritten) ?? "null"} is not supported; {supported}.");
+        static double? Number(JsonNode? node) => node?.GetValueKind() == JsonValueKind.Number ? node.GetValue<double>() : null;
+        static bool Is(JsonNode? node, double number) => Number(node) == number;
+        static bool IsText(JsonNode? node, string text) => node?.GetValueKind() == JsonValueKind.String && node.GetValue<string>() == text;
+        static bool IsDefaultRope(JsonObject rope) => (rope["rope_type"] ?? rope["type"]) is not { } type || IsText(type, "default");
+
+        if (json["rope_scaling"] is { } scaling && !(scaling is JsonObject s && IsDefaultRope(s)))
+            throw Unsupported("rope_scaling", scaling, "only null (plain RoPE with rope_theta) is implemented");
+        if (json["rope_parameters"] is { } parameters)
+        {
+            if (parameters is not JsonObject p || !IsDefaultRope(p) || p.Any(kv => kv.Key is not ("rope_type" or "type" or "rope_theta")))
+                throw Unsupported("rope_parameters", parameters, "only {\"rope_type\": \"default\", \"rope_theta\": θ} (plain RoPE) is implemented");
+            if (p["rope_theta"] is { } theta)
+            {
+                if (json["rope_theta"] is { } top && Number(top) != Number(theta))
+                    throw Unsupported("rope_parameters.rope_theta", theta, $"it must equal rope_theta ({top.ToJsonString()}) when both are given");
+                json["rope_theta"] = theta.DeepClone();
+            }
+        }
+        if (json["partial_rotary_factor"] is { } partial && !Is(partial, 1.0))
+            throw Unsupported("partial_rotary_factor", partial, "only 1 (rotary embedding over the whole head) is implemented");
+        foreach (var bias in new[] { "attention_bias", "mlp_bias" })
+            if (json[bias] is { } value && value.GetValueKind() != JsonValueKind.False)
+                throw Unsupported(bias, value, "only false (projections without bias) is implemented");
+        if (json["attention_dropout"] is { } dropout && !Is(dropout, 0.0))
+            throw Unsupported("attention_dropout", dropout, "only 0: Hugging Face drops attention weights while training, this trainer does not (its dropout is lora.dropout)");
+        if (IsText(json["model_type"], "llama") && json["sliding_window"] is { } window)
+            throw Unsupported("sliding_window", window, "Hugging Face's Llama has no sliding window (full causal attention), so with model_type llama it must be null or absent");
+        foreach (var key in new[] { "bos_token_id", "eos_token_id" })
+        {
+            if (json[key] is not JsonArray ids) continue;
+            if (ids.Count == 0 || ids.Any(id => id?.GetValueKind() != JsonValueKind.Number))
+                throw Unsupported(key, ids, "an integer, or a non-empty list of integers (its first id is used)");
+            json[key] = ids[0]!.DeepClone();
+        }
     }
 
     /// <summary>Whether the parameter count, and its size in bytes at up to 8 bytes per parameter, fit in a long.</summary>
