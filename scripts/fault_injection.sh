@@ -5,7 +5,7 @@
 #   bash scripts/fault_injection.sh [KILLS_DURING_TRAIN] [KILLS_DURING_EXPORT] [SEED]
 #
 # Defaults: 15 kills during training, 6 during export, seed 1. Uses the quickstart model (stories260k) and data,
-# shortened to 60 steps with a checkpoint every 5 steps, so each kill lands in a different phase: start-up,
+# 400 steps with a checkpoint every 10 steps, so each kill lands in a different phase: start-up,
 # a training step, a checkpoint write, the export's writing or its verification. Prints one line per kill and
 # a verdict; exits 1 if any file differs.
 set -euo pipefail
@@ -17,7 +17,7 @@ RANDOM=${3:-1}
 dotnet build src/Trainer.Cli -c Release -v quiet -nologo >/dev/null
 trainer=(dotnet src/Trainer.Cli/bin/Release/net10.0/trainer.dll)
 work=$(mktemp -d /tmp/trainer-faults.XXXXXX)
-settings=(--set training.max_steps=60 --set checkpoint.every_steps=5 --set checkpoint.keep_last=2 --set training.log_every_steps=1)
+settings=(--set training.max_steps=400 --set checkpoint.every_steps=10 --set checkpoint.keep_last=2 --set training.log_every_steps=1)
 echo "work folder: $work"
 
 train_args() { echo train --config configs/quickstart.yaml --set "output_dir=$1" "${settings[@]}" "${@:2}"; }
@@ -53,10 +53,10 @@ run="$work/faulty"
 for ((i = 1; i <= train_kills; i++)); do
   printf 'train kill %2d: ' "$i"
   if [[ -d "$run" ]] && ls "$run" | grep -q '^checkpoint-'; then mode=--resume; else mode=--overwrite; fi
-  kill_at_random 1500 20000 $(train_args "$run" "$mode")
+  kill_at_random 1500 12000 $(train_args "$run" "$mode")
 done
 echo "== finishing the run"
-until train "$run" --resume >"$work/finish.log" 2>&1 || train "$run" --overwrite >"$work/finish.log" 2>&1; do :; done
+train "$run" --resume >"$work/finish.log" 2>&1 || train "$run" --overwrite >"$work/finish.log" 2>&1
 tail -1 "$work/finish.log"
 
 echo "== $export_kills kills during export"
@@ -71,7 +71,7 @@ status=0
 compare() {
   if cmp -s "$1" "$2"; then echo "identical: ${1#"$work"/}"; else echo "DIFFERENT: $1 $2"; status=1; fi
 }
-compare "$work/straight/checkpoint-60/adapter_model.safetensors" "$run/checkpoint-60/adapter_model.safetensors"
+compare "$work/straight/checkpoint-400/adapter_model.safetensors" "$run/checkpoint-400/adapter_model.safetensors"
 for f in model.safetensors model.onnx config.json embedding_config.json tokenizer.model; do
   compare "$work/straight-export/$f" "$work/faulty-export/$f"
 done
