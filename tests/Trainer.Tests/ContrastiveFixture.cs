@@ -1,4 +1,5 @@
 using Trainer.Losses;
+using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
 using Trainer.Training;
@@ -63,5 +64,5 @@ public static class ContrastiveFixture
         a.Max(kv => (double)(kv.Value - b[kv.Key]).abs().max().item<float>());
 
     public static Tensor PlainLoss(MistralModel model, (int[][] Q, int[][] P, int[][] N) batch) =>
-        InfoNceLoss.Compute(ContrastiveStep.Embed(model, batch.Q), ContrastiveStep.Embed(model, batch.P), ContrastiveStep.Embed(model, batch.N), 0.02);
+        InfoNceLoss.Compute(EmbeddingPass.Embed(model, batch.Q), EmbeddingPass.Embed(model, batch.P), EmbeddingPass.Embed(model, batch.N), 0.02);
 }

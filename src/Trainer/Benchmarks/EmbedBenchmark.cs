@@ -16,7 +16,7 @@ public static class EmbedBenchmark
         var rows = Enumerable.Range(0, sequences)
             .Select(_ => Enumerable.Range(0, length).Select(i => i == 0 ? model.Config.BosTokenId : random.Next(3, model.Config.VocabSize)).ToArray())
             .ToList();
-        var embedder = new TextEmbedder(model, model.Config.EosTokenId, batchSize);
+        var embedder = new TextEmbedder(model, batchSize);
         embedder.Embed(rows.Take(batchSize).ToList()); // warm-up
         var clock = Stopwatch.StartNew();
         embedder.Embed(rows);

@@ -65,7 +65,7 @@ public static class EmbedJob
         var lora = options.AdapterDir is null ? null : PeftAdapter.ReadSettings(options.AdapterDir);
         using var model = MistralCheckpoint.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"), lora);
         if (options.AdapterDir is not null) PeftAdapter.Load(options.AdapterDir, model);
-        var embedder = new TextEmbedder(model, config.EosTokenId, options.BatchSize);
+        var embedder = new TextEmbedder(model, options.BatchSize);
         return Stream(options, config.VocabSize, input, "embed", log, written, (output, chunk, rows, progress) =>
         {
             var vectors = embedder.Embed(rows, progress);

@@ -2,7 +2,6 @@ using Trainer.Losses;
 using Trainer.Models;
 using Trainer.Models.Mistral;
 using Trainer.Parallel;
-using Trainer.Text;
 using static TorchSharp.torch;
 
 namespace Trainer.Training;
@@ -40,7 +39,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
             {
                 if (shards[r].Size == 0) return null;
                 using var scope = NewDisposeScope();
-                return Embed(model, shards[r].AllRows()).DetachFromDisposeScope();
+                return EmbeddingPass.Embed(model, shards[r].AllRows()).DetachFromDisposeScope();
             });
             owned.AddRange(embeddings.Where(e => e is not null)!);
             using var scope = NewDisposeScope();
@@ -68,7 +67,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
                 {
                     states.Add(GeneratorState.Get(model.DropoutGenerator));
                     using var scope = NewDisposeScope();
-                    pieces.Add(Embed(model, chunk).DetachFromDisposeScope());
+                    pieces.Add(EmbeddingPass.Embed(model, chunk).DetachFromDisposeScope());
                 }
             }
             Tensor? all = pieces.Count == 0 ? null : cat(pieces, 0).DetachFromDisposeScope();
@@ -101,7 +100,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
             {
                 GeneratorState.Set(model.DropoutGenerator, cached[r].States[i]);
                 using var scope = NewDisposeScope();
-                var embeddings = Embed(model, cached[r].Chunks[i]);
+                var embeddings = EmbeddingPass.Embed(model, cached[r].Chunks[i]);
                 embeddings.backward([gradient.narrow(0, offset, embeddings.shape[0])]);
                 offset += embeddings.shape[0];
             }
@@ -146,10 +145,4 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
 
     private static List<List<int[]>> Chunks(List<int[]> rows, int size) =>
         Enumerable.Range(0, (rows.Count + size - 1) / size).Select(i => rows.GetRange(i * size, Math.Min(size, rows.Count - i * size))).ToList();
-
-    public static Tensor Embed(MistralModel model, IReadOnlyList<int[]> rows)
-    {
-        using var batch = PaddedBatch.Create(rows, model.Config.EosTokenId, model.Device);
-        return LastTokenPooling.Pool(model.call(batch.InputIds, batch.AttentionMask), batch.AttentionMask);
-    }
 }

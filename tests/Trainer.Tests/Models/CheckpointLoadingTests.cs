@@ -8,7 +8,7 @@ namespace Trainer.Tests.Models;
 public class CheckpointLoadingTests
 {
     private static float[][] EmbedCases(MistralModel model) =>
-        new TextEmbedder(model, padId: 2, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
+        new TextEmbedder(model, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
 
     [Theory]
     [InlineData(ScalarType.BFloat16)]

@@ -24,7 +24,7 @@ public class LoraTests
     {
         var expected = Golden.Tiny.GetProperty("lora_embeddings").EnumerateArray().Select(Golden.Floats).ToList();
         using var model = LoadWithFixtureAdapter();
-        var actual = new TextEmbedder(model, padId: 2, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
+        var actual = new TextEmbedder(model, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
         Assert.Equal(7, expected.Count);
         for (int i = 0; i < expected.Count; i++) Assert.True(Golden.MaxAbsDiff(expected[i], actual[i]) <= 1e-5, $"case {i}");
     }
@@ -37,7 +37,7 @@ public class LoraTests
         using var generator = new Generator(7);
         foreach (var (_, adapter) in model.Adapters()) adapter.ResetAdapter(generator);
         var rows = Golden.TinyCases().Select(c => c.InputIds).ToList();
-        var embeddings = new TextEmbedder(model, 2).Embed(rows);
+        var embeddings = new TextEmbedder(model).Embed(rows);
         for (int i = 0; i < rows.Count; i++) Assert.True(Golden.MaxAbsDiff(Golden.TinyCases()[i].Embedding, embeddings[i]) <= 1e-6);
 
         // A is Kaiming-uniform with a = √5: U(−1/√in, 1/√in).

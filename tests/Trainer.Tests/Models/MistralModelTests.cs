@@ -46,7 +46,7 @@ public class MistralModelTests
         for (int i = 0; i < cases.Count; i++) Assert.Equal(cases[i].InputIds, fromText[i]);
 
         using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32);
-        var embedder = new TextEmbedder(model, padId: 2, batchSize: 3);
+        var embedder = new TextEmbedder(model, batchSize: 3);
         var textVectors = embedder.Embed(fromText);
         var idVectors = embedder.Embed(cases.Select(c => c.InputIds).ToList());
         for (int i = 0; i < cases.Count; i++)

@@ -29,7 +29,7 @@ public class LoggedLossTests
         using (var generator = new Generator((ulong)config.Training.Seed))
             foreach (var (_, adapter) in model.Adapters()) adapter.ResetAdapter(generator);
         using var scope = NewDisposeScope();
-        Tensor Embed(IReadOnlyList<int[]> rows) => ContrastiveStep.Embed(model, rows);
+        Tensor Embed(IReadOnlyList<int[]> rows) => EmbeddingPass.Embed(model, rows);
         var loss = InfoNceLoss.Compute(Embed(batch.Queries), Embed(batch.Positives), batch.Negatives.Count > 0 ? Embed(batch.Negatives) : null, 0.02);
         Assert.Equal(loss.item<float>(), logged, 5);
     }
