@@ -43,7 +43,7 @@ public static class ContrastiveFixture
             l.backward();
             value = l.item<float>();
         }
-        LayerCheckpoint.ReleasePending();
+        model.RecomputedGradients.Release();
         var grads = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter.grad!.clone().DetachFromDisposeScope());
         return (value, grads);
     }

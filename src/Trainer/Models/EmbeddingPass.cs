@@ -20,7 +20,11 @@ public static class EmbeddingPass
     public static int PadId(MistralModel model) => model.Config.EosTokenId;
 
     /// <summary>Rows of ids → a right-padded batch on the model's device, padded with <see cref="PadId"/>.</summary>
-    public static PaddedBatch Pad(MistralModel model, IReadOnlyList<int[]> rows) => PaddedBatch.Create(rows, PadId(model), model.Device);
+    public static PaddedBatch Pad(MistralModel model, IReadOnlyList<int[]> rows)
+    {
+        using var scope = NewDisposeScope(); // the host-side staging tensors die here; the batch's own are outside any scope
+        return PaddedBatch.Create(rows, PadId(model), model.Device);
+    }
 
     /// <summary>batch → hidden states [B, S, H] and embeddings [B, H] (float32, unit norm).</summary>
     public static (Tensor Hidden, Tensor Embeddings) Forward(MistralModel model, PaddedBatch batch)

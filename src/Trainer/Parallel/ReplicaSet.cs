@@ -42,6 +42,13 @@ public sealed class ReplicaSet(IReadOnlyList<MistralModel> models) : IDisposable
         return results;
     }
 
+    /// <summary>Runs <paramref name="work"/> for every replica, each on its own thread (inline when there is one).</summary>
+    public void ForEach(Action<int, MistralModel> work) => Map((r, model) =>
+    {
+        work(r, model);
+        return true;
+    });
+
     /// <summary>Adds every replica's adapter gradients into the primary's.</summary>
     public void ReduceGradients()
     {

@@ -47,6 +47,12 @@ public sealed class MistralModel : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Recompute each decoder layer in backward instead of keeping its activations (<see cref="LayerCheckpoint"/>).</summary>
     public bool GradientCheckpointing { get; set; }
 
+    /// <summary>
+    /// The gradients that <see cref="LayerCheckpoint"/> hands to autograd during a backward through this model; whoever
+    /// ran the backward releases them (<see cref="TensorOwner.Release"/>) once it returns.
+    /// </summary>
+    public TensorOwner RecomputedGradients { get; } = new();
+
     /// <summary>"model." when the base checkpoint's keys carry that prefix (MistralForCausalLM), else "".</summary>
     public string CheckpointKeyPrefix { get; set; } = "";
 
@@ -61,7 +67,11 @@ public sealed class MistralModel : nn.Module<Tensor, Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) DropoutGenerator.Dispose();
+        if (disposing)
+        {
+            RecomputedGradients.Dispose();
+            DropoutGenerator.Dispose();
+        }
         base.Dispose(disposing);
     }
 
@@ -74,7 +84,7 @@ public sealed class MistralModel : nn.Module<Tensor, Tensor, Tensor>
         var inputs = new AttentionInputs(cos, sin, AttentionMask.Build(attentionMask, Config.SlidingWindow, x.dtype));
         bool checkpoint = GradientCheckpointing && training && is_grad_enabled();
         foreach (var layer in layers)
-            x = checkpoint ? LayerCheckpoint.Apply(layer, x, inputs, DropoutGenerator) : layer.call(x, inputs);
+            x = checkpoint ? LayerCheckpoint.Apply(layer, x, inputs, DropoutGenerator, RecomputedGradients) : layer.call(x, inputs);
         return norm.call(x).MoveToOuterDisposeScope();
     }
 }
