@@ -12,7 +12,7 @@ public static class ContrastiveFixture
 {
     public static MistralModel Model(double dropout, int seed = 11)
     {
-        var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
+        var model = (MistralModel)PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
         using var generator = new Generator((ulong)seed);
         foreach (var (_, adapter) in model.Adapters())
         {

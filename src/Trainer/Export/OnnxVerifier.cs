@@ -2,7 +2,6 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 using Trainer.Text;
 using static TorchSharp.torch;
 
@@ -62,7 +61,7 @@ public static class OnnxVerifier
     private static TorchReference Reference(string baseModelDir, string? adapterDir, int[][] rows)
     {
         var lora = adapterDir is null ? null : PeftAdapter.ReadSettings(adapterDir);
-        using var model = MistralCheckpoint.Load(baseModelDir, ScalarType.Float32, lora: lora);
+        using var model = PretrainedLoader.Load(baseModelDir, ScalarType.Float32, lora: lora);
         if (adapterDir is not null) PeftAdapter.Load(adapterDir, model);
         using var inference = new InferenceScope(model);
         using var scope = NewDisposeScope();

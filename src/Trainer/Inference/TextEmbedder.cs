@@ -1,14 +1,13 @@
 using Trainer.Models;
-using Trainer.Models.Mistral;
 using static TorchSharp.torch;
 
 namespace Trainer.Inference;
 
 /// <summary>
-/// Embeds token sequences with a <see cref="MistralModel"/> through <see cref="EmbeddingPass"/>, inside an
+/// Embeds token sequences with an <see cref="EmbeddingDecoder"/> through <see cref="EmbeddingPass"/>, inside an
 /// <see cref="InferenceScope"/>: a model that was training is training again afterwards.
 /// </summary>
-public sealed class TextEmbedder(MistralModel model, int batchSize = 16)
+public sealed class TextEmbedder(EmbeddingDecoder model, int batchSize = 16)
 {
     /// <summary>Rows of ids → unit vectors, in input order. Rows are batched by length to keep padding small.</summary>
     public float[][] Embed(IReadOnlyList<int[]> rows, Action<int>? progress = null)

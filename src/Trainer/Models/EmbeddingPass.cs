@@ -1,4 +1,3 @@
-using Trainer.Models.Mistral;
 using Trainer.Text;
 using static TorchSharp.torch;
 
@@ -17,24 +16,24 @@ public static class EmbeddingPass
     /// tokens). One id is fixed so every path feeds the model the same batch; EOS because config.json guarantees it is
     /// a row of the embedding table, while Mistral's tokenizer defines no pad token at all.
     /// </summary>
-    public static int PadId(MistralModel model) => model.Config.EosTokenId;
+    public static int PadId(EmbeddingDecoder model) => model.Family.Config.EosTokenId;
 
     /// <summary>Rows of ids → a right-padded batch on the model's device, padded with <see cref="PadId"/>.</summary>
-    public static PaddedBatch Pad(MistralModel model, IReadOnlyList<int[]> rows)
+    public static PaddedBatch Pad(EmbeddingDecoder model, IReadOnlyList<int[]> rows)
     {
         using var scope = NewDisposeScope(); // the host-side staging tensors die here; the batch's own are outside any scope
         return PaddedBatch.Create(rows, PadId(model), model.Device);
     }
 
     /// <summary>batch → hidden states [B, S, H] and embeddings [B, H] (float32, unit norm).</summary>
-    public static (Tensor Hidden, Tensor Embeddings) Forward(MistralModel model, PaddedBatch batch)
+    public static (Tensor Hidden, Tensor Embeddings) Forward(EmbeddingDecoder model, PaddedBatch batch)
     {
         var hidden = model.call(batch.InputIds, batch.AttentionMask);
         return (hidden, LastTokenPooling.Pool(hidden, batch.AttentionMask));
     }
 
     /// <summary>Rows of ids → embeddings [B, H] (float32, unit norm), with a graph when grad is enabled.</summary>
-    public static Tensor Embed(MistralModel model, IReadOnlyList<int[]> rows)
+    public static Tensor Embed(EmbeddingDecoder model, IReadOnlyList<int[]> rows)
     {
         using var batch = Pad(model, rows);
         using var scope = NewDisposeScope();

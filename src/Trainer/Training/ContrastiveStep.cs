@@ -1,6 +1,5 @@
 using Trainer.Losses;
 using Trainer.Models;
-using Trainer.Models.Mistral;
 using Trainer.Parallel;
 using static TorchSharp.torch;
 
@@ -64,7 +63,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>Stage 1: a replica's rows embedded micro-batch by micro-batch without a graph, remembering the RNG state before each.</summary>
-    private static CachedShard EmbedWithoutGraph(MistralModel model, List<int[]> rows, int micro, TensorOwner step)
+    private static CachedShard EmbedWithoutGraph(EmbeddingDecoder model, List<int[]> rows, int micro, TensorOwner step)
     {
         var chunks = Chunks(rows, micro);
         var rngBefore = new List<byte[]>();
@@ -91,7 +90,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>Stage 3: each micro-batch recomputed with a graph (its RNG state replayed) and back-propagated with its slice of the gradient.</summary>
-    private static void RecomputeAndBackward(MistralModel model, CachedShard cached, Tensor? gradient)
+    private static void RecomputeAndBackward(EmbeddingDecoder model, CachedShard cached, Tensor? gradient)
     {
         if (gradient is null) return;
         using var scope = NewDisposeScope();

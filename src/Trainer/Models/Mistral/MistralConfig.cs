@@ -7,7 +7,7 @@ namespace Trainer.Models.Mistral;
 /// The architecture fields of a Hugging Face <c>config.json</c> for Mistral (and Llama, which shares the layout).
 /// Property names are the HF keys; <see cref="Load"/> validates them once.
 /// </summary>
-public sealed record MistralConfig
+public sealed record MistralConfig : IDecoderConfig
 {
     [JsonPropertyName("model_type")] public string ModelType { get; init; } = "mistral";
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 32000;

@@ -1,13 +1,13 @@
 using TorchSharp;
-using Trainer.Models;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Modules;
 
 /// <summary>
-/// Gradient checkpointing for one decoder layer as a custom autograd function: the forward runs without a graph and
-/// keeps only the layer input; the backward recomputes the layer with a graph and differentiates it.
+/// Gradient checkpointing for one decoder layer (any family's: a module of (x, <see cref="AttentionInputs"/>)) as a custom
+/// autograd function: the forward runs without a graph and keeps only the layer input; the backward recomputes the
+/// layer with a graph and differentiates it.
 ///
 /// Three details make it exact where the usual recipe is not:
 /// - The layer's trainable (LoRA) parameters are inputs of the function, so its backward runs even when the layer
@@ -16,15 +16,15 @@ namespace Trainer.Models.Mistral;
 /// - The dropout generator's state is saved before the forward and restored for the recompute, so the dropout
 ///   masks match; afterwards the generator is put back where it was.
 /// - The gradients handed back to the engine belong to the <see cref="TensorOwner"/> passed in (the model's
-///   <see cref="MistralModel.RecomputedGradients"/>), which whoever ran <c>backward()</c> releases afterwards, so
+///   <see cref="EmbeddingDecoder.RecomputedGradients"/>), which whoever ran <c>backward()</c> releases afterwards, so
 ///   nothing outlives the step whichever thread the engine ran the backward on.
 /// </summary>
-public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
+public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecompute>
 {
-    public override string Name => nameof(LayerCheckpoint);
+    public override string Name => nameof(ActivationRecompute);
 
     /// <summary>x [B, S, H] → layer(x), checkpointed; the backward's gradients go to <paramref name="gradients"/>.</summary>
-    public static Tensor Apply(MistralDecoderLayer layer, Tensor x, AttentionInputs inputs, Generator dropout, TensorOwner gradients)
+    public static Tensor Apply(nn.Module<Tensor, AttentionInputs, Tensor> layer, Tensor x, AttentionInputs inputs, Generator dropout, TensorOwner gradients)
     {
         object[] vars = [layer, dropout, gradients, x, inputs.Cos, inputs.Sin, inputs.Mask, .. layer.parameters().Where(p => p.requires_grad)];
         return apply(vars)[0];
@@ -32,7 +32,7 @@ public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
-        var (layer, dropout, gradients, x) = ((MistralDecoderLayer)vars[0], (Generator)vars[1], (TensorOwner)vars[2], (Tensor)vars[3]);
+        var (layer, dropout, gradients, x) = ((nn.Module<Tensor, AttentionInputs, Tensor>)vars[0], (Generator)vars[1], (TensorOwner)vars[2], (Tensor)vars[3]);
         var (cos, sin, mask) = ((Tensor)vars[4], (Tensor)vars[5], (Tensor)vars[6]);
         ctx.save_data("layer", layer);
         ctx.save_data("dropout", dropout);
@@ -46,7 +46,7 @@ public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
-        var layer = (MistralDecoderLayer)ctx.get_data("layer");
+        var layer = (nn.Module<Tensor, AttentionInputs, Tensor>)ctx.get_data("layer");
         var dropout = (Generator)ctx.get_data("dropout");
         var owner = (TensorOwner)ctx.get_data("gradients");
         bool xRequiresGrad = (bool)ctx.get_data("x_requires_grad");
