@@ -19,7 +19,7 @@ public static class BenchmarkCommands
         var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype, hidden, layers };
         command.SetAction(r => CliErrors.Run(() =>
         {
-            var config = SyntheticCheckpoint.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"),
+            var config = SyntheticModel.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"),
                 hidden: r.GetValue(hidden), layers: r.GetValue(layers));
             Console.WriteLine($"wrote {config.NumHiddenLayers} layers to {r.GetValue(output)}");
             return 0;

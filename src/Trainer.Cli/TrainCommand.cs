@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Trainer.Config;
-using Trainer.Models.Mistral;
+using Trainer.Models;
 using Trainer.Training;
 
 namespace Trainer.Cli;
@@ -25,7 +25,7 @@ public static class TrainCommand
             var loaded = ConfigLoader.Load(result.GetValue(config)!, result.GetValue(set) ?? []);
             if (result.GetValue(dryRun))
             {
-                var model = MistralConfig.Load(Path.Combine(loaded.Model.Path, MistralCheckpoint.ConfigFile));
+                var model = ModelFamilies.Load(Path.Combine(loaded.Model.Path, PretrainedLoader.ConfigFile));
                 Console.WriteLine(MemoryEstimate.For(loaded, model).Table());
                 return 0;
             }

@@ -1,4 +1,5 @@
 using Trainer.Losses;
+using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
 using Trainer.Training;
@@ -11,7 +12,7 @@ public static class ContrastiveFixture
 {
     public static MistralModel Model(double dropout, int seed = 11)
     {
-        var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
+        var model = (MistralModel)PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
         using var generator = new Generator((ulong)seed);
         foreach (var (_, adapter) in model.Adapters())
         {
@@ -42,7 +43,7 @@ public static class ContrastiveFixture
             l.backward();
             value = l.item<float>();
         }
-        LayerCheckpoint.ReleasePending();
+        model.RecomputedGradients.Release();
         var grads = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter.grad!.clone().DetachFromDisposeScope());
         return (value, grads);
     }
@@ -63,5 +64,5 @@ public static class ContrastiveFixture
         a.Max(kv => (double)(kv.Value - b[kv.Key]).abs().max().item<float>());
 
     public static Tensor PlainLoss(MistralModel model, (int[][] Q, int[][] P, int[][] N) batch) =>
-        InfoNceLoss.Compute(ContrastiveStep.Embed(model, batch.Q), ContrastiveStep.Embed(model, batch.P), ContrastiveStep.Embed(model, batch.N), 0.02);
+        InfoNceLoss.Compute(EmbeddingPass.Embed(model, batch.Q), EmbeddingPass.Embed(model, batch.P), EmbeddingPass.Embed(model, batch.N), 0.02);
 }

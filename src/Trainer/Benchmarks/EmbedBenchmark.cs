@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Trainer.Inference;
 using Trainer.Models;
-using Trainer.Models.Mistral;
 using static TorchSharp.torch;
 
 namespace Trainer.Benchmarks;
@@ -11,12 +10,12 @@ public static class EmbedBenchmark
 {
     public static void Run(string modelDir, ScalarType dtype, int sequences, int length, int batchSize, TextWriter output)
     {
-        using var model = MistralCheckpoint.Load(modelDir, dtype);
+        using var model = PretrainedLoader.Load(modelDir, dtype);
         var random = new Random(0);
         var rows = Enumerable.Range(0, sequences)
-            .Select(_ => Enumerable.Range(0, length).Select(i => i == 0 ? model.Config.BosTokenId : random.Next(3, model.Config.VocabSize)).ToArray())
+            .Select(_ => Enumerable.Range(0, length).Select(i => i == 0 ? model.Family.Config.BosTokenId : random.Next(3, model.Family.Config.VocabSize)).ToArray())
             .ToList();
-        var embedder = new TextEmbedder(model, model.Config.EosTokenId, batchSize);
+        var embedder = new TextEmbedder(model, batchSize);
         embedder.Embed(rows.Take(batchSize).ToList()); // warm-up
         var clock = Stopwatch.StartNew();
         embedder.Embed(rows);

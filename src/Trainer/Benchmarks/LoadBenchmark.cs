@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Trainer.Models;
-using Trainer.Models.Mistral;
 using static TorchSharp.torch;
 
 namespace Trainer.Benchmarks;
@@ -13,11 +12,11 @@ public static class LoadBenchmark
         using (var warm = ones(1)) { } // load libtorch before the baseline reading
         long baseline = ProcessMemory.CurrentRss();
         var clock = Stopwatch.StartNew();
-        using var model = MistralCheckpoint.Load(modelDir, dtype);
+        using var model = PretrainedLoader.Load(modelDir, dtype);
         double seconds = clock.Elapsed.TotalSeconds;
         long modelBytes = model.parameters().Sum(p => p.numel() * p.ElementSize);
         long peak = ProcessMemory.PeakRss();
-        output.WriteLine($"model: {modelDir} ({model.Config.NumHiddenLayers} layers, {DTypes.Name(dtype)})");
+        output.WriteLine($"model: {modelDir} ({model.Family.Config.NumHiddenLayers} layers, {DTypes.Name(dtype)})");
         output.WriteLine($"model bytes in {DTypes.Name(dtype)}: {ProcessMemory.Gib(modelBytes)}");
         output.WriteLine($"baseline RSS (runtime + libtorch): {ProcessMemory.Gib(baseline)}");
         output.WriteLine($"peak RSS: {ProcessMemory.Gib(peak)} = {peak / (double)modelBytes:F3}x model bytes ({(peak - baseline) / (double)modelBytes:F3}x above baseline)");

@@ -95,7 +95,7 @@ public static class ExportJob
 
         File.WriteAllText(Path.Combine(dir, OutputFolder.ExportMarker), $"written by trainer export from {checkpoint}\n");
         WriteConfig(config.Model.Path, dir, options.DType);
-        WriteEmbeddingConfig(dir, config, weights.Config, options.DType);
+        WriteEmbeddingConfig(dir, config, weights.Family.Config, options.DType);
         var tokenizerCopy = Path.Combine(dir, EmbeddingTokenizer.ModelFile);
         File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
         File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
@@ -103,7 +103,7 @@ public static class ExportJob
         if (options.Formats.Contains("safetensors"))
         {
             var layout = weights.StoredNames.Select(n => (n, weights.Shape(n), dtype)).ToList();
-            ShardedCheckpointWriter.Write(dir, layout, name => weights.Stored(name, dtype));
+            WeightFilesWriter.Write(dir, layout, name => weights.Stored(name, dtype));
             log.WriteLine($"safetensors: wrote {layout.Count} tensors to {dir}");
         }
 
@@ -181,7 +181,11 @@ public static class ExportJob
         var dataPath = Path.Combine(outputDir, OnnxDataFile);
         using (var data = external ? new ExternalDataWriter(dataPath) : null)
         {
-            var model = new MistralOnnxBuilder(new OnnxGraph(opset, data), weights, dtype).Build();
+            var model = weights.Family switch // each family brings its own exporter
+            {
+                MistralFamily mistral => new MistralOnnxBuilder(new OnnxGraph(opset, data), weights, mistral.Config, dtype).Build(),
+                var other => throw new NotSupportedException($"ONNX export is not implemented for model_type {other.Config.ModelType}; --format safetensors works for every family."),
+            };
             using var stream = File.Create(onnxPath);
             model.WriteTo(stream);
         }
@@ -190,12 +194,12 @@ public static class ExportJob
 
     private static void WriteConfig(string baseDir, string outputDir, string dtype)
     {
-        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(baseDir, MistralCheckpoint.ConfigFile)))!.AsObject();
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(baseDir, PretrainedLoader.ConfigFile)))!.AsObject();
         json["torch_dtype"] = dtype;
-        File.WriteAllText(Path.Combine(outputDir, MistralCheckpoint.ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(outputDir, PretrainedLoader.ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    private static void WriteEmbeddingConfig(string outputDir, TrainConfig config, MistralConfig model, string dtype)
+    private static void WriteEmbeddingConfig(string outputDir, TrainConfig config, IDecoderConfig model, string dtype)
     {
         var settings = new Dictionary<string, object?>
         {

@@ -1,5 +1,5 @@
+using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using static TorchSharp.torch;
 
@@ -12,7 +12,7 @@ namespace Trainer.Export;
 /// </summary>
 public sealed class MergedWeights : IDisposable
 {
-    private readonly CheckpointFiles _files;
+    private readonly WeightFiles _files;
     private readonly Dictionary<string, SafetensorsReader> _readers = new();
     private readonly Dictionary<string, (Tensor A, Tensor B)> _adapters = new(); // base key (stored spelling) → A [r, in], B [out, r]
     private readonly double _scaling;
@@ -20,9 +20,9 @@ public sealed class MergedWeights : IDisposable
     public MergedWeights(string modelDir, string? adapterDir)
     {
         ModelDir = modelDir;
-        Config = MistralConfig.Load(Path.Combine(modelDir, MistralCheckpoint.ConfigFile));
-        _files = CheckpointFiles.Find(modelDir);
-        KeyPrefix = MistralCheckpoint.KeyPrefix(_files.TensorToFile.Keys);
+        Family = ModelFamilies.Load(Path.Combine(modelDir, PretrainedLoader.ConfigFile));
+        _files = WeightFiles.Find(modelDir);
+        Keys = KeyLayout.Of(_files.TensorToFile.Keys);
         if (adapterDir is null) return;
         var settings = PeftAdapter.ReadSettings(adapterDir);
         _scaling = settings.Scaling;
@@ -43,10 +43,11 @@ public sealed class MergedWeights : IDisposable
 
     public string ModelDir { get; }
 
-    public MistralConfig Config { get; }
+    /// <summary>The base model's family, read from its config.json.</summary>
+    public ModelFamily Family { get; }
 
-    /// <summary>"model." when the base checkpoint spells its keys that way.</summary>
-    public string KeyPrefix { get; }
+    /// <summary>How the base weight files spell their keys.</summary>
+    public KeyLayout Keys { get; }
 
     public int MergedCount { get; }
 
@@ -56,7 +57,7 @@ public sealed class MergedWeights : IDisposable
     public long[] Shape(string storedName) => Reader(storedName).Header.Entries[storedName].Shape;
 
     /// <summary>The merged tensor by model parameter name (no prefix), e.g. <c>layers.0.self_attn.q_proj.weight</c>.</summary>
-    public Tensor Parameter(string parameterName, ScalarType dtype) => Stored(KeyPrefix + parameterName, dtype);
+    public Tensor Parameter(string parameterName, ScalarType dtype) => Stored(Keys.Stored(parameterName), dtype);
 
     /// <summary>The merged tensor by stored name, as a new tensor of <paramref name="dtype"/>.</summary>
     public Tensor Stored(string storedName, ScalarType dtype)

@@ -1,11 +1,13 @@
 using Onnx;
 using Trainer.Models.Mistral;
+using Trainer.Models.Modules;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Trainer.Export;
 
 /// <summary>
+/// The Mistral family's ONNX exporter (<see cref="MistralFamily"/>; <see cref="ExportJob.WriteOnnx"/> picks it by family).
 /// Writes the Mistral embedding forward as a standard-operator ONNX graph, with the same numerics as
 /// <see cref="MistralModel"/>: float32 RMSNorm and softmax, rotate-half RoPE computed in-graph for the dynamic sequence
 /// length, grouped-query attention by broadcasting (queries reshaped to [B, Nkv, Nh/Nkv, S, Dh], so K and V are never
@@ -13,9 +15,9 @@ namespace Trainer.Export;
 /// hidden state at each row's last attended position, both float32.
 /// Legend: B batch, S sequence, H hidden, Nkv KV heads, R = Nh / Nkv, Dh head dim.
 /// </summary>
-public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, ScalarType dtype)
+public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, MistralConfig config, ScalarType dtype)
 {
-    private readonly MistralConfig _c = weights.Config;
+    private readonly MistralConfig _c = config;
     private readonly DataType _t = dtype == ScalarType.Float16 ? DataType.Float16 : DataType.Float;
 
     public ModelProto Build()

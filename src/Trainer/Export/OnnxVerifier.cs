@@ -2,7 +2,6 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 using Trainer.Text;
 using static TorchSharp.torch;
 
@@ -23,16 +22,11 @@ public static class OnnxVerifier
 {
     public static OnnxParity Verify(string onnxPath, string baseModelDir, string? adapterDir, double tolerance, int[][] rows)
     {
-        var (expectedHidden, expectedEmbedding, mask, width) = Reference(baseModelDir, adapterDir, rows);
+        var expected = Reference(baseModelDir, adapterDir, rows);
         Benchmarks.ProcessMemory.ReleaseFreedMemory(); // hand the reference model's pages back before ONNX Runtime loads
-        var ids = new DenseTensor<long>([rows.Length, width]);
-        var attention = new DenseTensor<long>([rows.Length, width]);
-        for (int b = 0; b < rows.Length; b++)
-            for (int s = 0; s < width; s++)
-            {
-                ids[b, s] = s < rows[b].Length ? rows[b][s] : 0;
-                attention[b, s] = mask[b * width + s];
-            }
+        int width = expected.Width;
+        var ids = new DenseTensor<long>(expected.InputIds, [rows.Length, width]);       // the very batch the reference saw
+        var attention = new DenseTensor<long>(expected.Mask, [rows.Length, width]);
         using var options = new SessionOptions();
         options.AddSessionConfigEntry("session.disable_prepacking", "1"); // keep weights in one copy
         options.EnableCpuMemArena = false;                                  // no arena held beyond the run
@@ -42,10 +36,10 @@ public static class OnnxVerifier
         var embedding = results.First(r => r.Name == "sentence_embedding").AsEnumerable<float>().ToArray();
 
         double hiddenMax = 0, embeddingMax = 0;
-        int h = expectedEmbedding.Length / rows.Length;
+        int h = expected.Embedding.Length / rows.Length;
         for (int i = 0; i < hidden.Length; i++)
-            if (mask[i / h] == 1) hiddenMax = Math.Max(hiddenMax, Math.Abs(hidden[i] - expectedHidden[i]));
-        for (int i = 0; i < embedding.Length; i++) embeddingMax = Math.Max(embeddingMax, Math.Abs(embedding[i] - expectedEmbedding[i]));
+            if (expected.Mask[i / h] == 1) hiddenMax = Math.Max(hiddenMax, Math.Abs(hidden[i] - expected.Hidden[i]));
+        for (int i = 0; i < embedding.Length; i++) embeddingMax = Math.Max(embeddingMax, Math.Abs(embedding[i] - expected.Embedding[i]));
         return new OnnxParity(embeddingMax, hiddenMax, tolerance);
     }
 
@@ -61,17 +55,19 @@ public static class OnnxVerifier
         ];
     }
 
-    private static (float[] Hidden, float[] Embedding, long[] Mask, int Width) Reference(string baseModelDir, string? adapterDir, int[][] rows)
+    /// <summary>The TorchSharp side: the padded batch (ids and mask, row-major [B, S]) and what the model makes of it.</summary>
+    private sealed record TorchReference(float[] Hidden, float[] Embedding, long[] InputIds, long[] Mask, int Width);
+
+    private static TorchReference Reference(string baseModelDir, string? adapterDir, int[][] rows)
     {
         var lora = adapterDir is null ? null : PeftAdapter.ReadSettings(adapterDir);
-        using var model = MistralCheckpoint.Load(baseModelDir, ScalarType.Float32, lora: lora);
+        using var model = PretrainedLoader.Load(baseModelDir, ScalarType.Float32, lora: lora);
         if (adapterDir is not null) PeftAdapter.Load(adapterDir, model);
-        model.eval();
-        using var _ = no_grad();
+        using var inference = new InferenceScope(model);
         using var scope = NewDisposeScope();
-        using var batch = PaddedBatch.Create(rows, model.Config.EosTokenId);
-        var hidden = model.call(batch.InputIds, batch.AttentionMask);
-        var embedding = LastTokenPooling.Pool(hidden, batch.AttentionMask);
-        return (hidden.data<float>().ToArray(), embedding.data<float>().ToArray(), batch.AttentionMask.data<long>().ToArray(), (int)batch.InputIds.shape[1]);
+        using var batch = EmbeddingPass.Pad(model, rows);
+        var (hidden, embedding) = EmbeddingPass.Forward(model, batch);
+        return new TorchReference(hidden.data<float>().ToArray(), embedding.data<float>().ToArray(), batch.InputIds.data<long>().ToArray(),
+            batch.AttentionMask.data<long>().ToArray(), (int)batch.InputIds.shape[1]);
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 using Trainer.Text;
 
 namespace Trainer.Inference;
@@ -64,9 +63,9 @@ public static class EmbedJob
         var (config, input) = Prepare(options);
         options = options with { AdapterDir = options.AdapterDir is { } a ? Checkpointing.CheckpointStore.Resolve(a, log ?? TextWriter.Null, allowPlainAdapter: true) : null };
         var lora = options.AdapterDir is null ? null : PeftAdapter.ReadSettings(options.AdapterDir);
-        using var model = MistralCheckpoint.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"), lora);
+        using var model = PretrainedLoader.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"), lora);
         if (options.AdapterDir is not null) PeftAdapter.Load(options.AdapterDir, model);
-        var embedder = new TextEmbedder(model, config.EosTokenId, options.BatchSize);
+        var embedder = new TextEmbedder(model, options.BatchSize);
         return Stream(options, config.VocabSize, input, "embed", log, written, (output, chunk, rows, progress) =>
         {
             var vectors = embedder.Embed(rows, progress);
@@ -83,11 +82,11 @@ public static class EmbedJob
     }
 
     /// <summary>Checks the options and every input line; loads the tokenizer when some line has text.</summary>
-    private static (MistralConfig Config, (int Lines, EmbeddingTokenizer? Tokenizer) Input) Prepare(EmbedOptions options)
+    private static (IDecoderConfig Config, (int Lines, EmbeddingTokenizer? Tokenizer) Input) Prepare(EmbedOptions options)
     {
         options.Validate();
         if (!Directory.Exists(options.ModelDir)) throw new DirectoryNotFoundException($"Model folder not found: {options.ModelDir}");
-        var config = MistralConfig.Load(Path.Combine(options.ModelDir, MistralCheckpoint.ConfigFile));
+        var config = ModelFamilies.Load(Path.Combine(options.ModelDir, PretrainedLoader.ConfigFile)).Config;
         int lines = 0;
         bool anyText = false;
         foreach (var line in EmbedInput.Read(options.InputPath, config.VocabSize))

@@ -1,27 +1,25 @@
 using Trainer.Models;
-using Trainer.Models.Mistral;
-using Trainer.Text;
 using static TorchSharp.torch;
 
 namespace Trainer.Inference;
 
-/// <summary>Embeds token sequences with a <see cref="MistralModel"/>: right-padded batches, last-token pooling, L2 norm.</summary>
-public sealed class TextEmbedder(MistralModel model, int padId, int batchSize = 16)
+/// <summary>
+/// Embeds token sequences with an <see cref="EmbeddingDecoder"/> through <see cref="EmbeddingPass"/>, inside an
+/// <see cref="InferenceScope"/>: a model that was training is training again afterwards.
+/// </summary>
+public sealed class TextEmbedder(EmbeddingDecoder model, int batchSize = 16)
 {
     /// <summary>Rows of ids → unit vectors, in input order. Rows are batched by length to keep padding small.</summary>
     public float[][] Embed(IReadOnlyList<int[]> rows, Action<int>? progress = null)
     {
         var result = new float[rows.Count][];
         var order = Enumerable.Range(0, rows.Count).OrderBy(i => rows[i].Length).ToArray();
-        using var _ = no_grad();
-        model.eval();
+        using var inference = new InferenceScope(model);
         for (int start = 0; start < order.Length; start += batchSize)
         {
             var indices = order.Skip(start).Take(batchSize).ToArray();
             using var scope = NewDisposeScope();
-            using var batch = PaddedBatch.Create(indices.Select(i => rows[i]).ToList(), padId, model.Device);
-            var hidden = model.call(batch.InputIds, batch.AttentionMask);
-            var embeddings = LastTokenPooling.Pool(hidden, batch.AttentionMask).cpu();
+            var embeddings = EmbeddingPass.Embed(model, indices.Select(i => rows[i]).ToList()).cpu();
             var flat = embeddings.data<float>().ToArray();
             int width = (int)embeddings.shape[1];
             for (int b = 0; b < indices.Length; b++) result[indices[b]] = flat.AsSpan(b * width, width).ToArray();

@@ -19,6 +19,8 @@ public static class InfoNceLoss
     /// <param name="negatives">[M, H], unit norm, or null for none.</param>
     public static Tensor Compute(Tensor queries, Tensor positives, Tensor? negatives, double temperature)
     {
+        if (!(temperature > 0) || double.IsInfinity(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The InfoNCE temperature must be a finite number > 0.");
         if (queries.shape[0] != positives.shape[0])
             throw new ArgumentException($"InfoNCE needs one positive per query: {queries.shape[0]} queries, {positives.shape[0]} positives.");
         using var scope = NewDisposeScope();

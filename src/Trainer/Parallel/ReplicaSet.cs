@@ -1,5 +1,5 @@
 using TorchSharp.Modules;
-using Trainer.Models.Mistral;
+using Trainer.Models;
 using static TorchSharp.torch;
 
 namespace Trainer.Parallel;
@@ -10,16 +10,16 @@ namespace Trainer.Parallel;
 /// to the others after each step, so the replicas stay identical. (TorchSharp has no torch.distributed; this is
 /// data parallelism inside one process. docs/multi-node.md lays out the multi-node design.)
 /// </summary>
-public sealed class ReplicaSet(IReadOnlyList<MistralModel> models) : IDisposable
+public sealed class ReplicaSet(IReadOnlyList<EmbeddingDecoder> models) : IDisposable
 {
-    public IReadOnlyList<MistralModel> Models { get; } = models;
+    public IReadOnlyList<EmbeddingDecoder> Models { get; } = models;
 
-    public MistralModel Primary => Models[0];
+    public EmbeddingDecoder Primary => Models[0];
 
     public int Count => Models.Count;
 
     /// <summary>Runs <paramref name="work"/> for every replica, each on its own thread (inline when there is one).</summary>
-    public T[] Map<T>(Func<int, MistralModel, T> work)
+    public T[] Map<T>(Func<int, EmbeddingDecoder, T> work)
     {
         if (Count == 1) return [work(0, Primary)];
         var results = new T[Count];
@@ -41,6 +41,13 @@ public sealed class ReplicaSet(IReadOnlyList<MistralModel> models) : IDisposable
         if (errors.FirstOrDefault(e => e is not null) is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
         return results;
     }
+
+    /// <summary>Runs <paramref name="work"/> for every replica, each on its own thread (inline when there is one).</summary>
+    public void ForEach(Action<int, EmbeddingDecoder> work) => Map((r, model) =>
+    {
+        work(r, model);
+        return true;
+    });
 
     /// <summary>Adds every replica's adapter gradients into the primary's.</summary>
     public void ReduceGradients()
@@ -79,7 +86,7 @@ public sealed class ReplicaSet(IReadOnlyList<MistralModel> models) : IDisposable
         foreach (var model in Models) model.zero_grad();
     }
 
-    private static List<Parameter> Trainable(MistralModel model) => model.TrainableParameters().ToList();
+    private static List<Parameter> Trainable(EmbeddingDecoder model) => model.TrainableParameters().ToList();
 
     public void Dispose()
     {

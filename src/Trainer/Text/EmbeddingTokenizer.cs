@@ -1,4 +1,4 @@
-using Trainer.Models.Mistral;
+using Trainer.Models;
 
 namespace Trainer.Text;
 
@@ -25,10 +25,10 @@ public sealed class EmbeddingTokenizer
     /// Loads the tokenizer and checks that every id it can produce (its pieces, BOS and EOS) is a row of the model's
     /// embedding table. A tokenizer smaller than vocab_size is fine (Hugging Face models often pad the vocabulary).
     /// </summary>
-    public static EmbeddingTokenizer Load(string modelDir, MistralConfig config)
+    public static EmbeddingTokenizer Load(string modelDir, IDecoderConfig config)
     {
         var tokenizer = Load(modelDir);
-        string tokenizerPath = Path.Combine(modelDir, ModelFile), configPath = Path.Combine(modelDir, MistralCheckpoint.ConfigFile);
+        string tokenizerPath = Path.Combine(modelDir, ModelFile), configPath = Path.Combine(modelDir, PretrainedLoader.ConfigFile);
         if (tokenizer.VocabSize > config.VocabSize)
             throw new InvalidDataException($"{tokenizerPath} has {tokenizer.VocabSize} pieces but {configPath} has vocab_size = {config.VocabSize}; " +
                                            "the tokenizer must not produce ids the model has no embedding for.");

@@ -1,8 +1,6 @@
 using Trainer.Losses;
 using Trainer.Models;
-using Trainer.Models.Mistral;
 using Trainer.Parallel;
-using Trainer.Text;
 using static TorchSharp.torch;
 
 namespace Trainer.Training;
@@ -21,96 +19,92 @@ namespace Trainer.Training;
 /// </summary>
 public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature)
 {
+    /// <summary>
+    /// Runs the step and returns its loss. Every tensor the step makes belongs to one <see cref="TensorOwner"/> and is
+    /// disposed when the step returns or throws, and so are the gradients the replicas' recomputed layers handed to
+    /// autograd; only the adapters' gradients (summed into the primary) outlive it.
+    /// </summary>
     public double Run(ContrastiveBatch batch)
     {
         var shards = Shards(batch);
-        double loss = microBatchSize is int m ? RunCached(shards, m) : RunDirect(shards);
-        LayerCheckpoint.ReleasePending();
-        replicas.ReduceGradients();
-        return loss;
-    }
-
-    /// <summary>Forward with graphs on every replica, loss on the gathered embeddings, one backward through all.</summary>
-    private double RunDirect(ContrastiveBatch[] shards)
-    {
-        var owned = new List<Tensor>();
+        using var step = new TensorOwner();
         try
         {
-            var embeddings = replicas.Map((r, model) =>
-            {
-                if (shards[r].Size == 0) return null;
-                using var scope = NewDisposeScope();
-                return Embed(model, shards[r].AllRows()).DetachFromDisposeScope();
-            });
-            owned.AddRange(embeddings.Where(e => e is not null)!);
-            using var scope = NewDisposeScope();
-            var loss = Loss(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray());
-            loss.backward();
-            return loss.item<float>();
+            double loss = microBatchSize is int m ? RunCached(shards, m, step) : RunDirect(shards, step);
+            replicas.ReduceGradients();
+            return loss;
         }
         finally
         {
-            foreach (var t in owned) t.Dispose();
+            foreach (var model in replicas.Models) model.RecomputedGradients.Release();
         }
     }
 
-    private double RunCached(ContrastiveBatch[] shards, int micro)
+    /// <summary>Forward with graphs on every replica, loss on the gathered embeddings, one backward through all.</summary>
+    private double RunDirect(ContrastiveBatch[] shards, TensorOwner step)
     {
-        // 1. Embeddings without a graph, micro-batch by micro-batch, remembering the RNG state before each.
-        var cached = replicas.Map((r, model) =>
-        {
-            var chunks = Chunks(shards[r].AllRows(), micro);
-            var states = new List<byte[]>();
-            var pieces = new List<Tensor>();
-            using (no_grad())
-            {
-                foreach (var chunk in chunks)
-                {
-                    states.Add(GeneratorState.Get(model.DropoutGenerator));
-                    using var scope = NewDisposeScope();
-                    pieces.Add(Embed(model, chunk).DetachFromDisposeScope());
-                }
-            }
-            Tensor? all = pieces.Count == 0 ? null : cat(pieces, 0).DetachFromDisposeScope();
-            foreach (var p in pieces) p.Dispose();
-            return (Chunks: chunks, States: states, End: GeneratorState.Get(model.DropoutGenerator), Embeddings: all);
-        });
+        var embeddings = replicas.Map((r, model) => shards[r].Size == 0 ? null : step.Own(EmbeddingPass.Embed(model, shards[r].AllRows())));
+        using var scope = NewDisposeScope();
+        var loss = Loss(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray());
+        loss.backward();
+        return loss.item<float>();
+    }
 
-        // 2. The loss on the full batch, and d loss / d embeddings.
-        var leaves = cached.Select(c =>
+    /// <summary>What stage 1 leaves a replica for stage 3: its micro-batches, the dropout RNG state before each and after the last, and their embeddings [rows, H] (no graph).</summary>
+    private sealed record CachedShard(List<List<int[]>> Chunks, List<byte[]> RngBefore, byte[] RngAfter, Tensor? Embeddings);
+
+    /// <summary>GradCache in three stages (class summary): embed without a graph, loss and embedding gradients, recompute and backward.</summary>
+    private double RunCached(ContrastiveBatch[] shards, int micro, TensorOwner step)
+    {
+        var cached = replicas.Map((r, model) => EmbedWithoutGraph(model, shards[r].AllRows(), micro, step));
+        var (loss, gradients) = LossAndEmbeddingGradients(shards, cached, step);
+        replicas.ForEach((r, model) => RecomputeAndBackward(model, cached[r], gradients[r]));
+        return loss;
+    }
+
+    /// <summary>Stage 1: a replica's rows embedded micro-batch by micro-batch without a graph, remembering the RNG state before each.</summary>
+    private static CachedShard EmbedWithoutGraph(EmbeddingDecoder model, List<int[]> rows, int micro, TensorOwner step)
+    {
+        var chunks = Chunks(rows, micro);
+        var rngBefore = new List<byte[]>();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var pieces = new List<Tensor>();
+        foreach (var chunk in chunks)
         {
-            if (c.Embeddings is null) return null;
-            using var scope = NewDisposeScope();
-            return c.Embeddings.to(replicas.Primary.Device).detach().requires_grad_(true).DetachFromDisposeScope();
-        }).ToArray();
-        double value;
-        using (var scope = NewDisposeScope())
-        {
-            var loss = Loss(shards, leaves);
-            loss.backward();
-            value = loss.item<float>();
+            rngBefore.Add(GeneratorState.Get(model.DropoutGenerator));
+            pieces.Add(EmbeddingPass.Embed(model, chunk));                    // [chunk, H]
         }
+        var embeddings = pieces.Count == 0 ? null : step.Own(cat(pieces, 0)); // [rows, H]
+        return new CachedShard(chunks, rngBefore, GeneratorState.Get(model.DropoutGenerator), embeddings);
+    }
 
-        // 3. Recompute each micro-batch with a graph and back-propagate its slice of the cached gradient.
-        replicas.Map((r, model) =>
+    /// <summary>Stage 2: the loss on the full gathered batch, and its gradient with respect to each replica's embeddings.</summary>
+    private (double Loss, Tensor?[] Gradients) LossAndEmbeddingGradients(ContrastiveBatch[] shards, CachedShard[] cached, TensorOwner step)
+    {
+        using var scope = NewDisposeScope();
+        var leaves = cached.Select(c => c.Embeddings is null ? null : step.Own(c.Embeddings.to(replicas.Primary.Device).detach().requires_grad_(true))).ToArray();
+        var loss = Loss(shards, leaves);
+        loss.backward();
+        return (loss.item<float>(), leaves.Select(l => l is null ? null : step.Own(l.grad!)).ToArray());
+    }
+
+    /// <summary>Stage 3: each micro-batch recomputed with a graph (its RNG state replayed) and back-propagated with its slice of the gradient.</summary>
+    private static void RecomputeAndBackward(EmbeddingDecoder model, CachedShard cached, Tensor? gradient)
+    {
+        if (gradient is null) return;
+        using var scope = NewDisposeScope();
+        var local = gradient.to(model.Device); // [rows, H]
+        long offset = 0;
+        for (int i = 0; i < cached.Chunks.Count; i++)
         {
-            if (leaves[r] is not { } leaf) return 0;
-            using var gradient = leaf.grad!.to(model.Device);
-            long offset = 0;
-            for (int i = 0; i < cached[r].Chunks.Count; i++)
-            {
-                GeneratorState.Set(model.DropoutGenerator, cached[r].States[i]);
-                using var scope = NewDisposeScope();
-                var embeddings = Embed(model, cached[r].Chunks[i]);
-                embeddings.backward([gradient.narrow(0, offset, embeddings.shape[0])]);
-                offset += embeddings.shape[0];
-            }
-            GeneratorState.Set(model.DropoutGenerator, cached[r].End);
-            return 0;
-        });
-        foreach (var c in cached) c.Embeddings?.Dispose();
-        foreach (var l in leaves) l?.Dispose();
-        return value;
+            GeneratorState.Set(model.DropoutGenerator, cached.RngBefore[i]);
+            using var chunkScope = NewDisposeScope();
+            var embeddings = EmbeddingPass.Embed(model, cached.Chunks[i]);
+            embeddings.backward([local.narrow(0, offset, embeddings.shape[0])]);
+            offset += embeddings.shape[0];
+        }
+        GeneratorState.Set(model.DropoutGenerator, cached.RngAfter);
     }
 
     /// <summary>InfoNCE over the gathered batch; <paramref name="embeddings"/>[r] holds replica r's [queries; positives; negatives].</summary>
@@ -146,10 +140,4 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
 
     private static List<List<int[]>> Chunks(List<int[]> rows, int size) =>
         Enumerable.Range(0, (rows.Count + size - 1) / size).Select(i => rows.GetRange(i * size, Math.Min(size, rows.Count - i * size))).ToList();
-
-    public static Tensor Embed(MistralModel model, IReadOnlyList<int[]> rows)
-    {
-        using var batch = PaddedBatch.Create(rows, model.Config.EosTokenId, model.Device);
-        return LastTokenPooling.Pool(model.call(batch.InputIds, batch.AttentionMask), batch.AttentionMask);
-    }
 }

@@ -1,14 +1,14 @@
 using Trainer.Config;
+using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 
 namespace Trainer.Training;
 
 /// <summary>
 /// Per-device memory of a training config, estimated from config.json alone (no weights are read). Weights, LoRA
-/// parameters, their gradients and AdamW state are exact counts; activations are an estimate of what autograd keeps
-/// per token, per layer (see <see cref="ActivationBytesPerTokenPerLayer"/>), so read them as the right order of
-/// magnitude, not to the megabyte.
+/// parameters, their gradients and AdamW state are exact counts (the family's, <see cref="ModelFamily"/>); activations
+/// are an estimate of what autograd keeps per token, per layer (see <see cref="ActivationBytesPerTokenPerLayer"/>), so
+/// read them as the right order of magnitude, not to the megabyte.
 /// </summary>
 public sealed record MemoryEstimate(
     string Devices, int ReplicaCount, long RowsPerDevice, long SequencesPerDevice, long TokensPerForward, long WeightBytes, long LoraBytes,
@@ -28,8 +28,9 @@ public sealed record MemoryEstimate(
 
     public long Total => WeightBytes + AdapterTrainingBytes + Activations + (MicroBatch is null ? 0 : EmbeddingCacheBytes);
 
-    public static MemoryEstimate For(TrainConfig config, MistralConfig model)
+    public static MemoryEstimate For(TrainConfig config, ModelFamily family)
     {
+        var model = family.Config;
         int dtypeBytes = config.Model.DType == "float32" ? 4 : 2;
         var devices = config.Training.Devices ?? [config.Training.Device];
         int replicas = devices is ["auto"] ? 1 : devices.Count;
@@ -47,8 +48,8 @@ public sealed record MemoryEstimate(
         long globalSequences = 3L * config.Training.BatchSize;
         long embeddingCache = globalSequences * H * 4 * 2 + 2L * config.Training.BatchSize * globalSequences * 4; // embeddings + their grads, logits
 
-        return new MemoryEstimate(string.Join(", ", devices), replicas, rows, sequences, perForward * S, Parameters(model) * dtypeBytes,
-            LoraParameters(model, config.Lora.ToSettings()) * 4, plain, checkpointed, cached, cachedCheckpointed, embeddingCache,
+        return new MemoryEstimate(string.Join(", ", devices), replicas, rows, sequences, perForward * S, Parameters(family) * dtypeBytes,
+            LoraParameters(family, config.Lora.ToSettings()) * 4, plain, checkpointed, cached, cachedCheckpointed, embeddingCache,
             config.Model.GradientCheckpointing, config.Training.MicroBatchSize);
     }
 
@@ -59,7 +60,7 @@ public sealed record MemoryEstimate(
     /// one per targeted projection) and rank-sized intermediates, and one float32 attention-probability row
     /// (Nh × S) per token for the softmax.
     /// </summary>
-    public static long ActivationBytesPerTokenPerLayer(MistralConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength)
+    public static long ActivationBytesPerTokenPerLayer(IDecoderConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength)
     {
         long H = m.HiddenSize, I = m.IntermediateSize, kv = (long)m.NumKeyValueHeads * m.HeadDim;
         long model = (10 * H + 2 * kv + 4 * I) * dtypeBytes;
@@ -68,28 +69,9 @@ public sealed record MemoryEstimate(
         return model + adapters + attention;
     }
 
-    public static long Parameters(MistralConfig m)
-    {
-        long H = m.HiddenSize, I = m.IntermediateSize, q = (long)m.NumAttentionHeads * m.HeadDim, kv = (long)m.NumKeyValueHeads * m.HeadDim;
-        long layer = H * q + 2 * H * kv + q * H + 3 * H * I + 2 * H;
-        return m.VocabSize * H + m.NumHiddenLayers * layer + H;
-    }
+    public static long Parameters(ModelFamily family) => family.ParameterCount();
 
-    public static long LoraParameters(MistralConfig m, LoraSettings lora)
-    {
-        long H = m.HiddenSize, I = m.IntermediateSize, q = (long)m.NumAttentionHeads * m.HeadDim, kv = (long)m.NumKeyValueHeads * m.HeadDim;
-        var shapes = new Dictionary<string, (long In, long Out)>
-        {
-            ["q_proj"] = (H, q),
-            ["k_proj"] = (H, kv),
-            ["v_proj"] = (H, kv),
-            ["o_proj"] = (q, H),
-            ["gate_proj"] = (H, I),
-            ["up_proj"] = (H, I),
-            ["down_proj"] = (I, H),
-        };
-        return m.NumHiddenLayers * shapes.Where(s => lora.Targets(s.Key)).Sum(s => lora.Rank * (s.Value.In + s.Value.Out));
-    }
+    public static long LoraParameters(ModelFamily family, LoraSettings lora) => family.LoraParameterCount(lora);
 
     public string Table()
     {

@@ -7,7 +7,6 @@ using Trainer.Config;
 using Trainer.Data;
 using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 using Trainer.Parallel;
 using Trainer.Text;
 using static TorchSharp.torch;
@@ -34,7 +33,7 @@ public sealed class TrainingRun
         using var outputLock = OutputLock.Acquire(_config.OutputDir, "trainer train", _log);
         var resumeDir = PrepareOutputDir();
         // Fail fast: the model's config and tokenizer are checked before the data and the weights are read.
-        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, MistralConfig.Load(Path.Combine(_config.Model.Path, MistralCheckpoint.ConfigFile)));
+        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, ModelFamilies.Load(Path.Combine(_config.Model.Path, PretrainedLoader.ConfigFile)).Config);
         var t = _config.Training;
         var data = TrainingDataReader.Read(_config.Data.Train, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
         int stepsPerEpoch = data.Examples.Count / t.BatchSize;
@@ -183,9 +182,9 @@ public sealed class TrainingRun
         return stack(parameters.Select(p => p.isfinite().all())).all().item<bool>();
     }
 
-    private MistralModel LoadReplica(Device device, ScalarType dtype, LoraSettings lora)
+    private EmbeddingDecoder LoadReplica(Device device, ScalarType dtype, LoraSettings lora)
     {
-        var model = MistralCheckpoint.Load(_config.Model.Path, dtype, device, lora);
+        var model = PretrainedLoader.Load(_config.Model.Path, dtype, device, lora);
         model.GradientCheckpointing = _config.Model.GradientCheckpointing;
         return model;
     }

@@ -1,4 +1,5 @@
 using Trainer.Losses;
+using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Weights;
 using Trainer.Tests.Models;
@@ -17,7 +18,7 @@ public class InfoNceLossTests
         using var model = LoraTests.LoadWithFixtureAdapter();
         model.train();
         using var scope = NewDisposeScope();
-        Tensor Embed(IReadOnlyList<int[]> rows) => ContrastiveStep.Embed(model, rows);
+        Tensor Embed(IReadOnlyList<int[]> rows) => EmbeddingPass.Embed(model, rows);
         var loss = InfoNceLoss.Compute(Embed(Rows("query_ids")), Embed(Rows("positive_ids")), Embed(Rows("negative_ids")), golden.GetProperty("temperature").GetDouble());
         Assert.True(Math.Abs(loss.item<float>() - golden.GetProperty("loss").GetDouble()) <= 1e-5, $"loss {loss.item<float>()}");
 

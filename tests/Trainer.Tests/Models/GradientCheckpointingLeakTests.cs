@@ -24,7 +24,7 @@ public class GradientCheckpointingLeakTests
                 model.zero_grad();
                 ContrastiveFixture.PlainLoss(model, batch).backward();
             }
-            Trainer.Models.Mistral.LayerCheckpoint.ReleasePending();
+            model.RecomputedGradients.Release();
         }
     }
 }

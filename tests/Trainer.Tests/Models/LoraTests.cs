@@ -14,7 +14,7 @@ public class LoraTests
 
     public static MistralModel LoadWithFixtureAdapter()
     {
-        var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: PeftAdapter.ReadSettings(FixtureAdapter));
+        var model = (MistralModel)PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: PeftAdapter.ReadSettings(FixtureAdapter));
         PeftAdapter.Load(FixtureAdapter, model);
         return model;
     }
@@ -24,7 +24,7 @@ public class LoraTests
     {
         var expected = Golden.Tiny.GetProperty("lora_embeddings").EnumerateArray().Select(Golden.Floats).ToList();
         using var model = LoadWithFixtureAdapter();
-        var actual = new TextEmbedder(model, padId: 2, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
+        var actual = new TextEmbedder(model, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
         Assert.Equal(7, expected.Count);
         for (int i = 0; i < expected.Count; i++) Assert.True(Golden.MaxAbsDiff(expected[i], actual[i]) <= 1e-5, $"case {i}");
     }
@@ -33,11 +33,11 @@ public class LoraTests
     public void New_adapter_leaves_the_base_model_unchanged()
     {
         var settings = new LoraSettings(8, 16, 0.1, LoraSettings.AllProjections);
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: settings);
+        using var model = (MistralModel)PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: settings);
         using var generator = new Generator(7);
         foreach (var (_, adapter) in model.Adapters()) adapter.ResetAdapter(generator);
         var rows = Golden.TinyCases().Select(c => c.InputIds).ToList();
-        var embeddings = new TextEmbedder(model, 2).Embed(rows);
+        var embeddings = new TextEmbedder(model).Embed(rows);
         for (int i = 0; i < rows.Count; i++) Assert.True(Golden.MaxAbsDiff(Golden.TinyCases()[i].Embedding, embeddings[i]) <= 1e-6);
 
         // A is Kaiming-uniform with a = √5: U(−1/√in, 1/√in).
@@ -51,7 +51,7 @@ public class LoraTests
     public void Peft_round_trip_keeps_the_base_key_prefix()
     {
         var settings = new LoraSettings(4, 8, 0, ["q_proj", "v_proj"]);
-        using var model = MistralCheckpoint.Load(TestPaths.Stories260k, ScalarType.Float32, lora: settings);
+        using var model = PretrainedLoader.Load(TestPaths.Stories260k, ScalarType.Float32, lora: settings);
         using var generator = new Generator(3);
         foreach (var (_, adapter) in model.Adapters())
         {
@@ -69,7 +69,7 @@ public class LoraTests
         Assert.Equal((4, 8.0), (read.Rank, read.Alpha));
         Assert.Equal(["q_proj", "v_proj"], read.TargetModules);
 
-        using var copy = MistralCheckpoint.Load(TestPaths.Stories260k, ScalarType.Float32, lora: read);
+        using var copy = PretrainedLoader.Load(TestPaths.Stories260k, ScalarType.Float32, lora: read);
         PeftAdapter.Load(dir, copy);
         var original = PeftAdapter.Keys(model).ToDictionary(k => k.Key, k => k.Parameter);
         foreach (var (key, p) in PeftAdapter.Keys(copy)) Assert.True(p.eq(original[key]).all().item<bool>(), key);
@@ -78,7 +78,7 @@ public class LoraTests
     [Fact]
     public void Adapter_with_other_rank_is_refused_naming_both()
     {
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(16, 32, 0, LoraSettings.AllProjections));
+        using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(16, 32, 0, LoraSettings.AllProjections));
         var e = Assert.Throws<InvalidDataException>(() => PeftAdapter.Load(FixtureAdapter, model));
         Assert.Contains("r = 4", e.Message);
         Assert.Contains("r = 16", e.Message);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Trainer.Inference;
 using Trainer.Models;
 using Trainer.Models.Mistral;
+using Trainer.Models.Modules;
 using Trainer.Text;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ public class MistralModelTests
     public void Batch_hidden_state_matches_reference_on_real_tokens()
     {
         var golden = Golden.TinyBatchHidden();
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32);
+        using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var rows = golden.InputIds.Zip(golden.AttentionMask, (ids, mask) => ids.Take(mask.Sum()).ToArray()).ToList();
@@ -45,8 +46,8 @@ public class MistralModelTests
         var fromText = cases.Select(c => tokenizer.Encode(c.Text, c.Instruction, maxLength: 512)).ToList();
         for (int i = 0; i < cases.Count; i++) Assert.Equal(cases[i].InputIds, fromText[i]);
 
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32);
-        var embedder = new TextEmbedder(model, padId: 2, batchSize: 3);
+        using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32);
+        var embedder = new TextEmbedder(model, batchSize: 3);
         var textVectors = embedder.Embed(fromText);
         var idVectors = embedder.Embed(cases.Select(c => c.InputIds).ToList());
         for (int i = 0; i < cases.Count; i++)
@@ -63,7 +64,7 @@ public class MistralModelTests
         var ids = Golden.Ints(doc.RootElement.GetProperty("input_ids"));
         var logits = doc.RootElement.GetProperty("logits").EnumerateArray().Select(Golden.Floats).ToArray();
 
-        using var model = MistralCheckpoint.Load(TestPaths.Stories260k, ScalarType.Float32);
+        using var model = (MistralModel)PretrainedLoader.Load(TestPaths.Stories260k, ScalarType.Float32);
         Assert.True(model.Config.TieWordEmbeddings);
         using var scope = NewDisposeScope();
         using var _ = no_grad();

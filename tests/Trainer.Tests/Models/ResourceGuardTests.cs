@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
 using static TorchSharp.torch;
@@ -31,7 +32,7 @@ public class ResourceGuardTests
     {
         using (zeros(1)) { }
         MistralConfig.Load(Path.Combine(TestPaths.TinyMistral, "config.json"));
-        Trainer.Models.Weights.CheckpointFiles.Find(TestPaths.TinyMistral);
+        Trainer.Models.Weights.WeightFiles.Find(TestPaths.TinyMistral);
         var clock = Stopwatch.StartNew();
         var e = Assert.Throws<T>(load);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalMilliseconds:F0} ms");
@@ -42,7 +43,7 @@ public class ResourceGuardTests
     public void A_million_layers_over_the_tiny_weights_names_the_missing_tensors()
     {
         var dir = TinyCopy(j => j["num_hidden_layers"] = 1_000_000);
-        var e = FailsFast<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var e = FailsFast<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Equal($"{dir}: missing tensor(s) 'layers.2.self_attn.q_proj.weight', 'layers.2.self_attn.k_proj.weight', 'layers.2.self_attn.v_proj.weight', " +
                      $"'layers.2.self_attn.o_proj.weight', 'layers.2.mlp.gate_proj.weight' ({Path.Combine(dir, "config.json")} with num_hidden_layers = 1000000 " +
                      "implies 9000002 tensors; the weights hold 20).", e.Message);
@@ -54,7 +55,7 @@ public class ResourceGuardTests
     public void A_huge_size_over_the_tiny_weights_names_the_tensor_and_both_shapes(string key, int value, string stored, string expected)
     {
         var dir = TinyCopy(j => j[key] = value);
-        var e = FailsFast<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var e = FailsFast<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Equal($"{Path.Combine(dir, "model.safetensors")}: tensor 'embed_tokens.weight' has shape {stored}, the model expects {expected} " +
                      $"from {Path.Combine(dir, "config.json")}.", e.Message);
     }
@@ -63,16 +64,16 @@ public class ResourceGuardTests
     public void Sizes_whose_byte_count_overflows_are_refused_by_the_config()
     {
         var dir = TinyCopy(j => (j["vocab_size"], j["hidden_size"], j["intermediate_size"], j["num_hidden_layers"]) = (2_000_000_000, 2_000_000_000, 2_000_000_000, 2_000_000_000));
-        var e = FailsFast<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var e = FailsFast<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Equal($"{Path.Combine(dir, "config.json")}: vocab_size = 2000000000, hidden_size = 2000000000, intermediate_size = 2000000000 and " +
                      "num_hidden_layers = 2000000000 give a parameter count whose byte size overflows a 64-bit integer.", e.Message);
 
         // vocab_size × hidden_size alone is 4e18 parameters: it fits in a long, but not once multiplied by bytes.
         dir = TinyCopy(j => (j["vocab_size"], j["hidden_size"]) = (2_000_000_000, 2_000_000_000));
-        Assert.Contains("overflows a 64-bit integer", FailsFast<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32)).Message);
+        Assert.Contains("overflows a 64-bit integer", FailsFast<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32)).Message);
 
         dir = TinyCopy(j => j["head_dim"] = 1_000_000_000);
-        e = FailsFast<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        e = FailsFast<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Equal($"{Path.Combine(dir, "config.json")}: head_dim = 1000000000 is invalid; num_attention_heads (4) × head_dim must be ≤ 2147483647.", e.Message);
     }
 
@@ -80,7 +81,7 @@ public class ResourceGuardTests
     public void A_lora_rank_above_the_smallest_targeted_projection_is_refused_naming_the_bound()
     {
         var all = new LoraSettings(5_000_000, 16, 0, LoraSettings.AllProjections);
-        var e = FailsFast<ArgumentException>(() => MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: all));
+        var e = FailsFast<ArgumentException>(() => PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: all));
         Assert.Equal($"lora.rank = 5000000 is invalid for {Path.Combine(TestPaths.TinyMistral, "config.json")}; it must be between 1 and 16, " +
                      "min(in_features, out_features) of the targeted self_attn.k_proj (32 → 16).", e.Message);
 
@@ -120,7 +121,7 @@ public class ResourceGuardTests
         Assert.Equal(["layers.0.self_attn.q_proj", "layers.0.self_attn.v_proj", "layers.1.self_attn.q_proj", "layers.1.mlp.down_proj"],
             model.Adapters().Select(a => a.Path));
         long allocated = model.parameters().Sum(p => p.numel() * p.ElementSize);
-        Assert.Equal(allocated, ModelMemory.RequiredBytes(config, dtype, lora));
+        Assert.Equal(allocated, ModelMemory.RequiredBytes(new MistralFamily(config), dtype, lora));
         Assert.Equal(model.TrainableParameters().Sum(p => p.numel()), MistralLayout.LoraParameterCount(config, lora));
     }
 
@@ -128,7 +129,7 @@ public class ResourceGuardTests
     public void A_model_larger_than_the_available_memory_is_refused_naming_both_numbers()
     {
         var config = MistralConfig.Load(Path.Combine(TestPaths.TinyMistral, "config.json"));
-        long required = ModelMemory.RequiredBytes(config, ScalarType.Float32, null);
+        long required = ModelMemory.RequiredBytes(new MistralFamily(config), ScalarType.Float32, null);
         Assert.Equal(4_170_368L, required); // (32000×32 embedding + 2 layers × 9280 + 32 norm) parameters × 4 bytes
         ModelMemory.Check(required, required, "test", "Model tiny"); // exactly enough is enough
         var e = Assert.Throws<InvalidOperationException>(() => ModelMemory.Check(required, required - 1, "MemAvailable in /proc/meminfo", "Model tiny in float32"));

@@ -1,5 +1,5 @@
 using System.Text;
-using Trainer.Models.Mistral;
+using Trainer.Models;
 using Trainer.Models.Weights;
 using static TorchSharp.torch;
 
@@ -108,23 +108,23 @@ public class SafetensorsValidationTests
     [Fact]
     public void Model_weights_stored_as_integers_are_refused_before_loading()
     {
-        var dir = CheckpointCopies.Write(TestPaths.TinyMistral, "int-weights", ScalarType.Int32);
-        var e = Assert.Throws<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var dir = WeightCopies.Write(TestPaths.TinyMistral, "int-weights", ScalarType.Int32);
+        var e = Assert.Throws<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Equal($"{Path.Combine(dir, "model.safetensors")}: tensor 'embed_tokens.weight' is stored as I32; model weights must be one of F32, F16, BF16, F64.", e.Message);
     }
 
     [Fact]
     public void Shard_index_naming_a_tensor_its_file_lacks_is_refused()
     {
-        var dir = CheckpointCopies.Write(TestPaths.TinyMistral, "bad-index", ScalarType.Float32, maxShardBytes: 600_000);
-        var indexPath = Path.Combine(dir, CheckpointFiles.IndexFile);
+        var dir = WeightCopies.Write(TestPaths.TinyMistral, "bad-index", ScalarType.Float32, maxShardBytes: 600_000);
+        var indexPath = Path.Combine(dir, WeightFiles.IndexFile);
         var index = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(indexPath))!;
         var map = index["weight_map"]!.AsObject();
         string first = map["embed_tokens.weight"]!.GetValue<string>(), other = map["norm.weight"]!.GetValue<string>();
         Assert.NotEqual(first, other);
         map["norm.weight"] = first;
         File.WriteAllText(indexPath, index.ToJsonString());
-        var e = Assert.Throws<InvalidDataException>(() => CheckpointFiles.Find(dir));
+        var e = Assert.Throws<InvalidDataException>(() => WeightFiles.Find(dir));
         Assert.Equal($"{indexPath} lists tensor 'norm.weight' in {Path.Combine(dir, first)}, whose header has no such tensor.", e.Message);
     }
 }

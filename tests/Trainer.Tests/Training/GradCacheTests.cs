@@ -1,4 +1,5 @@
 using Trainer.Losses;
+using Trainer.Models;
 using Trainer.Models.Mistral;
 using Trainer.Parallel;
 using Trainer.Training;
@@ -46,7 +47,7 @@ public class GradCacheTests
         var (refLoss, refGrads) = ContrastiveFixture.LossAndGrads(reference, () =>
         {
             var chunks = Enumerable.Range(0, 4).Select(i => rows.Skip(3 * i).Take(3).ToList()).ToList();
-            var e = cat(chunks.Select(c => ContrastiveStep.Embed(reference, c)).ToList(), 0);
+            var e = cat(chunks.Select(c => EmbeddingPass.Embed(reference, c)).ToList(), 0);
             return InfoNceLoss.Compute(e.narrow(0, 0, 4), e.narrow(0, 4, 4), e.narrow(0, 8, 3), 0.02);
         });
 

@@ -3,7 +3,6 @@ using Trainer.Data;
 using Trainer.Losses;
 using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 using Trainer.Text;
 using Trainer.Training;
 using static TorchSharp.torch;
@@ -25,11 +24,11 @@ public class LoggedLossTests
         var rows = EpochOrder.For(examples.Count, config.Training.Seed, 0, shuffle: true)[..4];
         var batch = ContrastiveBatch.Build(examples, rows, config.Training.Seed, 0, EmbeddingTokenizer.Load(TestPaths.TinyMistral), 24);
         Assert.Equal(rows.Count(r => examples[r].Negatives.Count > 0), batch.Negatives.Count);
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: config.Lora.ToSettings());
+        using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: config.Lora.ToSettings());
         using (var generator = new Generator((ulong)config.Training.Seed))
             foreach (var (_, adapter) in model.Adapters()) adapter.ResetAdapter(generator);
         using var scope = NewDisposeScope();
-        Tensor Embed(IReadOnlyList<int[]> rows) => ContrastiveStep.Embed(model, rows);
+        Tensor Embed(IReadOnlyList<int[]> rows) => EmbeddingPass.Embed(model, rows);
         var loss = InfoNceLoss.Compute(Embed(batch.Queries), Embed(batch.Positives), batch.Negatives.Count > 0 ? Embed(batch.Negatives) : null, 0.02);
         Assert.Equal(loss.item<float>(), logged, 5);
     }

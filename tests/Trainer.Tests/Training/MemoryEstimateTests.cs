@@ -1,5 +1,5 @@
 using Trainer.Config;
-using Trainer.Models.Mistral;
+using Trainer.Models;
 using Trainer.Training;
 using static TorchSharp.torch;
 
@@ -11,10 +11,10 @@ public class MemoryEstimateTests
     public void Parameter_counts_match_a_loaded_model()
     {
         var config = TrainingFixture.Config(TestPaths.TempDir("estimate"));
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: config.Lora.ToSettings());
+        using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: config.Lora.ToSettings());
         long lora = model.TrainableParameters().Sum(p => p.numel());
-        Assert.Equal(model.parameters().Sum(p => p.numel()) - lora, MemoryEstimate.Parameters(model.Config));
-        Assert.Equal(lora, MemoryEstimate.LoraParameters(model.Config, config.Lora.ToSettings()));
+        Assert.Equal(model.parameters().Sum(p => p.numel()) - lora, MemoryEstimate.Parameters(model.Family));
+        Assert.Equal(lora, MemoryEstimate.LoraParameters(model.Family, config.Lora.ToSettings()));
     }
 
     [Fact]
@@ -22,7 +22,7 @@ public class MemoryEstimateTests
     {
         var config = ConfigLoader.Load(Path.Combine(TestPaths.RepoRoot, "configs", "e5-mistral-7b.yaml"));
         Assert.Equal(2048, config.Training.BatchSize);
-        var model = MistralConfig.Load(Path.Combine(config.Model.Path, "config.json"));
+        var model = ModelFamilies.Load(Path.Combine(config.Model.Path, "config.json"));
         var estimate = MemoryEstimate.For(config, model);
         Assert.Equal(8, estimate.ReplicaCount);
         Assert.Equal(256, estimate.RowsPerDevice);
@@ -52,7 +52,7 @@ public class MemoryEstimateTests
         var dir = TestPaths.TempDir("bf16");
         var summary = new TrainingRun(TrainingFixture.Config(dir, "model.dtype=bfloat16", "training.max_steps=2"), new TrainOptions(), TextWriter.Null).Run();
         Assert.True(double.IsFinite(summary.LastLoss!.Value));
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.BFloat16, lora: Trainer.Models.Lora.PeftAdapter.ReadSettings(summary.LastCheckpoint!));
+        using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.BFloat16, lora: Trainer.Models.Lora.PeftAdapter.ReadSettings(summary.LastCheckpoint!));
         Trainer.Models.Lora.PeftAdapter.Load(summary.LastCheckpoint!, model);
         Assert.All(model.named_parameters(), p => Assert.Equal(p.parameter.requires_grad ? ScalarType.Float32 : ScalarType.BFloat16, p.parameter.dtype));
         var header = Trainer.Models.Weights.SafetensorsHeader.Read(Path.Combine(summary.LastCheckpoint!, "adapter_model.safetensors"));

@@ -1,5 +1,5 @@
+using Trainer.Models;
 using Trainer.Models.Lora;
-using Trainer.Models.Mistral;
 using Trainer.Training;
 using static TorchSharp.torch;
 
@@ -34,7 +34,7 @@ public class TrainingStateTests
     [Fact]
     public void Only_the_adapters_train()
     {
-        using var model = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(4, 8, 0.1, ["q_proj", "down_proj"]));
+        using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(4, 8, 0.1, ["q_proj", "down_proj"]));
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
         var expected = Enumerable.Range(0, 2).SelectMany(i => new[]
         {

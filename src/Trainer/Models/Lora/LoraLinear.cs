@@ -1,8 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
-using Trainer.Models.Mistral;
 using static TorchSharp.torch;
-using Linear = Trainer.Models.Mistral.Linear;
+using Linear = Trainer.Models.Modules.Linear;
 
 namespace Trainer.Models.Lora;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using static TorchSharp.torch;
 
@@ -38,7 +37,7 @@ public static class PeftAdapter
         return new LoraSettings(rank, alpha, dropout, targets);
     }
 
-    public static void Save(string dir, MistralModel model, string baseModelPath)
+    public static void Save(string dir, EmbeddingDecoder model, string baseModelPath)
     {
         var lora = model.Lora ?? throw new InvalidOperationException("The model has no LoRA adapters to save.");
         Directory.CreateDirectory(dir);
@@ -61,7 +60,7 @@ public static class PeftAdapter
     }
 
     /// <summary>Loads every adapter tensor into the model; rank and alpha must match the model's settings.</summary>
-    public static void Load(string dir, MistralModel model)
+    public static void Load(string dir, EmbeddingDecoder model)
     {
         var lora = model.Lora ?? throw new InvalidOperationException("The model was built without LoRA adapters.");
         var stored = ReadSettings(dir);
@@ -78,12 +77,12 @@ public static class PeftAdapter
     }
 
     /// <summary>PEFT key → adapter parameter, for every LoRA projection of the model.</summary>
-    public static IEnumerable<(string Key, TorchSharp.Modules.Parameter Parameter)> Keys(MistralModel model)
+    public static IEnumerable<(string Key, TorchSharp.Modules.Parameter Parameter)> Keys(EmbeddingDecoder model)
     {
         foreach (var (path, adapter) in model.Adapters())
         {
-            yield return ($"{KeyRoot}{model.CheckpointKeyPrefix}{path}.lora_A.weight", adapter.lora_A.weight);
-            yield return ($"{KeyRoot}{model.CheckpointKeyPrefix}{path}.lora_B.weight", adapter.lora_B.weight);
+            yield return ($"{KeyRoot}{model.KeyLayout.Prefix}{path}.lora_A.weight", adapter.lora_A.weight);
+            yield return ($"{KeyRoot}{model.KeyLayout.Prefix}{path}.lora_B.weight", adapter.lora_B.weight);
         }
     }
 }

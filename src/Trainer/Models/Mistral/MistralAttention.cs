@@ -1,4 +1,6 @@
 using TorchSharp;
+using Trainer.Models.Lora;
+using Trainer.Models.Modules;
 using static TorchSharp.torch;
 
 namespace Trainer.Models.Mistral;
@@ -43,6 +45,3 @@ public sealed class MistralAttention : nn.Module<Tensor, AttentionInputs, Tensor
         return o_proj.call(merged).MoveToOuterDisposeScope();
     }
 }
-
-/// <summary>Per-forward inputs every layer shares: rotary tables [S, Dh] and the additive mask [B, 1, S, S].</summary>
-public sealed record AttentionInputs(Tensor Cos, Tensor Sin, Tensor Mask);

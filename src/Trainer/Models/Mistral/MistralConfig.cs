@@ -10,7 +10,7 @@ namespace Trainer.Models.Mistral;
 /// something this model does not (scaled or partial RoPE, biases, attention dropout, a Llama sliding window) are
 /// refused by name rather than ignored; see <see cref="CheckArchitectureKeys"/>.
 /// </summary>
-public sealed record MistralConfig
+public sealed record MistralConfig : IDecoderConfig
 {
     [JsonPropertyName("model_type")] public string ModelType { get; init; } = "mistral";
     [JsonPropertyName("vocab_size")] public int VocabSize { get; init; } = 32000;

@@ -1,4 +1,6 @@
 using TorchSharp;
+using Trainer.Models.Lora;
+using Trainer.Models.Modules;
 using static TorchSharp.torch;
 
 namespace Trainer.Models.Mistral;

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Trainer.Models.Lora;
 using static TorchSharp.torch;
 
 namespace Trainer.Models.Mistral;

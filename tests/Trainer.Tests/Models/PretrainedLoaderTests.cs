@@ -1,14 +1,14 @@
 using Trainer.Inference;
-using Trainer.Models.Mistral;
+using Trainer.Models;
 using Trainer.Models.Weights;
 using static TorchSharp.torch;
 
 namespace Trainer.Tests.Models;
 
-public class CheckpointLoadingTests
+public class PretrainedLoaderTests
 {
-    private static float[][] EmbedCases(MistralModel model) =>
-        new TextEmbedder(model, padId: 2, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
+    private static float[][] EmbedCases(EmbeddingDecoder model) =>
+        new TextEmbedder(model, batchSize: 4).Embed(Golden.TinyCases().Select(c => c.InputIds).ToList());
 
     [Theory]
     [InlineData(ScalarType.BFloat16)]
@@ -17,17 +17,17 @@ public class CheckpointLoadingTests
     {
         // The copy: MistralForCausalLM-style "model." keys, an lm_head to ignore, three or more shards, 16-bit on disk.
         using var lmHead = randn(32000, 32);
-        var dir = CheckpointCopies.Write(TestPaths.TinyMistral, "sharded", stored, prefix: "model.", maxShardBytes: 600_000,
+        var dir = WeightCopies.Write(TestPaths.TinyMistral, "sharded", stored, prefix: "model.", maxShardBytes: 600_000,
             extra: [("lm_head.weight", lmHead)]);
-        Assert.True(File.Exists(Path.Combine(dir, CheckpointFiles.IndexFile)));
-        Assert.True(CheckpointFiles.Find(dir).Files.Count() >= 3);
+        Assert.True(File.Exists(Path.Combine(dir, WeightFiles.IndexFile)));
+        Assert.True(WeightFiles.Find(dir).Files.Count() >= 3);
 
         // Reference: the original float32 model with every parameter rounded through the stored dtype.
-        using var reference = MistralCheckpoint.Load(TestPaths.TinyMistral, ScalarType.Float32);
+        using var reference = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32);
         using (no_grad())
             foreach (var (_, p) in reference.named_parameters()) p.copy_(p.to(stored).to(ScalarType.Float32));
 
-        using var loaded = MistralCheckpoint.Load(dir, ScalarType.Float32);
+        using var loaded = PretrainedLoader.Load(dir, ScalarType.Float32);
         var expected = EmbedCases(reference);
         var actual = EmbedCases(loaded);
         var golden = Golden.TinyCases();
@@ -38,7 +38,7 @@ public class CheckpointLoadingTests
         }
 
         // Loading straight into the stored dtype keeps the stored bits.
-        using var native = MistralCheckpoint.Load(dir, stored);
+        using var native = PretrainedLoader.Load(dir, stored);
         var nativeParams = native.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in reference.named_parameters())
         {
@@ -50,18 +50,18 @@ public class CheckpointLoadingTests
     [Fact]
     public void Missing_tensor_is_named()
     {
-        var dir = CheckpointCopies.Write(TestPaths.TinyMistral, "missing", ScalarType.Float32,
+        var dir = WeightCopies.Write(TestPaths.TinyMistral, "missing", ScalarType.Float32,
             edit: (name, t) => name == "layers.1.mlp.up_proj.weight" ? null : t);
-        var e = Assert.Throws<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var e = Assert.Throws<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Contains("missing tensor(s) 'layers.1.mlp.up_proj.weight'", e.Message);
     }
 
     [Fact]
     public void Misshaped_tensor_names_both_shapes()
     {
-        var dir = CheckpointCopies.Write(TestPaths.TinyMistral, "misshaped", ScalarType.Float32,
+        var dir = WeightCopies.Write(TestPaths.TinyMistral, "misshaped", ScalarType.Float32,
             edit: (name, t) => name == "layers.0.self_attn.k_proj.weight" ? t.narrow(0, 0, 8).contiguous() : t);
-        var e = Assert.Throws<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var e = Assert.Throws<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Contains("'layers.0.self_attn.k_proj.weight'", e.Message);
         Assert.Contains("[8, 32]", e.Message);
         Assert.Contains("expects [16, 32]", e.Message);
@@ -71,8 +71,8 @@ public class CheckpointLoadingTests
     public void Unexpected_tensor_is_named()
     {
         using var stray = zeros(4);
-        var dir = CheckpointCopies.Write(TestPaths.TinyMistral, "unexpected", ScalarType.Float32, extra: [("layers.0.self_attn.q_proj.bias", stray)]);
-        var e = Assert.Throws<InvalidDataException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var dir = WeightCopies.Write(TestPaths.TinyMistral, "unexpected", ScalarType.Float32, extra: [("layers.0.self_attn.q_proj.bias", stray)]);
+        var e = Assert.Throws<InvalidDataException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Contains("unexpected tensor(s) 'layers.0.self_attn.q_proj.bias'", e.Message);
     }
 
@@ -81,7 +81,7 @@ public class CheckpointLoadingTests
     {
         var dir = TestPaths.TempDir("noweights");
         File.Copy(Path.Combine(TestPaths.TinyMistral, "config.json"), Path.Combine(dir, "config.json"));
-        var e = Assert.Throws<FileNotFoundException>(() => MistralCheckpoint.Load(dir, ScalarType.Float32));
+        var e = Assert.Throws<FileNotFoundException>(() => PretrainedLoader.Load(dir, ScalarType.Float32));
         Assert.Contains(Path.Combine(dir, "model.safetensors"), e.Message);
     }
 }

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Modules;
 
 /// <summary>
 /// Rotate-half rotary position embedding (HF layout): the first and second halves of each head are the two

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Modules;
 
 /// <summary>
 /// The additive attention mask shared by every layer: causal, sliding-window (key k hidden from query q when

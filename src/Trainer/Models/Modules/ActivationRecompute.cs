@@ -1,14 +1,13 @@
-using System.Collections.Concurrent;
 using TorchSharp;
-using Trainer.Models;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Modules;
 
 /// <summary>
-/// Gradient checkpointing for one decoder layer as a custom autograd function: the forward runs without a graph and
-/// keeps only the layer input; the backward recomputes the layer with a graph and differentiates it.
+/// Gradient checkpointing for one decoder layer (any family's: a module of (x, <see cref="AttentionInputs"/>)) as a custom
+/// autograd function: the forward runs without a graph and keeps only the layer input; the backward recomputes the
+/// layer with a graph and differentiates it.
 ///
 /// Three details make it exact where the usual recipe is not:
 /// - The layer's trainable (LoRA) parameters are inputs of the function, so its backward runs even when the layer
@@ -16,34 +15,28 @@ namespace Trainer.Models.Mistral;
 ///   flow back through the engine instead of being accumulated re-entrantly.
 /// - The dropout generator's state is saved before the forward and restored for the recompute, so the dropout
 ///   masks match; afterwards the generator is put back where it was.
-/// - Gradients handed back to the engine are tracked and released by <see cref="ReleasePending"/> after
-///   <c>backward()</c>, so nothing outlives the step whichever thread the engine ran the backward on.
+/// - The gradients handed back to the engine belong to the <see cref="TensorOwner"/> passed in (the model's
+///   <see cref="EmbeddingDecoder.RecomputedGradients"/>), which whoever ran <c>backward()</c> releases afterwards, so
+///   nothing outlives the step whichever thread the engine ran the backward on.
 /// </summary>
-public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
+public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecompute>
 {
-    private static readonly ConcurrentQueue<Tensor> Pending = new();
+    public override string Name => nameof(ActivationRecompute);
 
-    public override string Name => nameof(LayerCheckpoint);
-
-    /// <summary>x [B, S, H] → layer(x), checkpointed.</summary>
-    public static Tensor Apply(MistralDecoderLayer layer, Tensor x, AttentionInputs inputs, Generator dropout)
+    /// <summary>x [B, S, H] → layer(x), checkpointed; the backward's gradients go to <paramref name="gradients"/>.</summary>
+    public static Tensor Apply(nn.Module<Tensor, AttentionInputs, Tensor> layer, Tensor x, AttentionInputs inputs, Generator dropout, TensorOwner gradients)
     {
-        object[] vars = [layer, dropout, x, inputs.Cos, inputs.Sin, inputs.Mask, .. layer.parameters().Where(p => p.requires_grad)];
+        object[] vars = [layer, dropout, gradients, x, inputs.Cos, inputs.Sin, inputs.Mask, .. layer.parameters().Where(p => p.requires_grad)];
         return apply(vars)[0];
-    }
-
-    /// <summary>Disposes the gradient tensors returned to the autograd engine during the last backward.</summary>
-    public static void ReleasePending()
-    {
-        while (Pending.TryDequeue(out var t)) t.Dispose();
     }
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
-        var (layer, dropout, x) = ((MistralDecoderLayer)vars[0], (Generator)vars[1], (Tensor)vars[2]);
-        var (cos, sin, mask) = ((Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
+        var (layer, dropout, gradients, x) = ((nn.Module<Tensor, AttentionInputs, Tensor>)vars[0], (Generator)vars[1], (TensorOwner)vars[2], (Tensor)vars[3]);
+        var (cos, sin, mask) = ((Tensor)vars[4], (Tensor)vars[5], (Tensor)vars[6]);
         ctx.save_data("layer", layer);
         ctx.save_data("dropout", dropout);
+        ctx.save_data("gradients", gradients);
         ctx.save_data("rng", GeneratorState.Get(dropout));
         ctx.save_data("x_requires_grad", x.requires_grad);
         ctx.save_for_backward([x, cos, sin, mask]);
@@ -53,8 +46,9 @@ public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
-        var layer = (MistralDecoderLayer)ctx.get_data("layer");
+        var layer = (nn.Module<Tensor, AttentionInputs, Tensor>)ctx.get_data("layer");
         var dropout = (Generator)ctx.get_data("dropout");
+        var owner = (TensorOwner)ctx.get_data("gradients");
         bool xRequiresGrad = (bool)ctx.get_data("x_requires_grad");
         var parameters = layer.parameters().Where(p => p.requires_grad).ToList();
         List<Tensor> result;
@@ -74,8 +68,8 @@ public sealed class LayerCheckpoint : MultiTensorFunction<LayerCheckpoint>
             GeneratorState.Set(dropout, after);
             var gx = xRequiresGrad ? grads[0] : null;
             var gp = grads.Skip(xRequiresGrad ? 1 : 0).ToList();
-            result = [null!, null!, gx!, null!, null!, null!, .. gp];
-            foreach (var t in result.Where(t => t is not null)) Pending.Enqueue(t.DetachFromDisposeScope());
+            result = [null!, null!, null!, gx!, null!, null!, null!, .. gp];
+            foreach (var t in result.Where(t => t is not null)) owner.Own(t);
         }
         return result;
     }

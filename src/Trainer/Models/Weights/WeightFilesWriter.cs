@@ -6,9 +6,9 @@ namespace Trainer.Models.Weights;
 /// <summary>
 /// Writes tensors in the Hugging Face layout: one <c>model.safetensors</c> when everything fits in
 /// <c>maxShardBytes</c>, otherwise <c>model-0000k-of-0000n.safetensors</c> shards plus
-/// <c>model.safetensors.index.json</c>. Tensors are produced one at a time by the caller.
+/// <c>model.safetensors.index.json</c> (what <see cref="WeightFiles"/> reads). Tensors are produced one at a time by the caller.
 /// </summary>
-public static class ShardedCheckpointWriter
+public static class WeightFilesWriter
 {
     public const long DefaultMaxShardBytes = 5_000_000_000;
 
@@ -33,7 +33,7 @@ public static class ShardedCheckpointWriter
 
         if (shards.Count == 1)
         {
-            SafetensorsWriter.Write(Path.Combine(dir, CheckpointFiles.SingleFile), layout, produce, Format);
+            SafetensorsWriter.Write(Path.Combine(dir, WeightFiles.SingleFile), layout, produce, Format);
             return;
         }
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -44,7 +44,7 @@ public static class ShardedCheckpointWriter
             foreach (var item in shards[i]) weightMap[item.Name] = file;
         }
         var index = new { metadata = new { total_size = totalBytes }, weight_map = weightMap };
-        File.WriteAllText(Path.Combine(dir, CheckpointFiles.IndexFile), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(dir, WeightFiles.IndexFile), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private static readonly Dictionary<string, string> Format = new() { ["format"] = "pt" };

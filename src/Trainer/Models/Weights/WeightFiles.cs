@@ -7,14 +7,14 @@ namespace Trainer.Models.Weights;
 /// <c>model.safetensors.index.json</c>. Maps each stored tensor name to the file that holds it, and keeps each
 /// file's validated header, so names, shapes and dtypes can be checked before anything is allocated.
 /// </summary>
-public sealed class CheckpointFiles
+public sealed class WeightFiles
 {
     public const string SingleFile = "model.safetensors";
     public const string IndexFile = "model.safetensors.index.json";
 
     private readonly IReadOnlyDictionary<string, SafetensorsHeader> _headers;
 
-    private CheckpointFiles(IReadOnlyDictionary<string, string> tensorToFile, IReadOnlyDictionary<string, SafetensorsHeader> headers) =>
+    private WeightFiles(IReadOnlyDictionary<string, string> tensorToFile, IReadOnlyDictionary<string, SafetensorsHeader> headers) =>
         (TensorToFile, _headers) = (tensorToFile, headers);
 
     /// <summary>Stored tensor name → absolute path of its file.</summary>
@@ -25,7 +25,7 @@ public sealed class CheckpointFiles
     /// <summary>The header entry (dtype, shape, offsets) of a stored tensor.</summary>
     public SafetensorsEntry Entry(string storedName) => _headers[TensorToFile[storedName]].Entries[storedName];
 
-    public static CheckpointFiles Find(string modelDir)
+    public static WeightFiles Find(string modelDir)
     {
         var index = Path.Combine(modelDir, IndexFile);
         var single = Path.Combine(modelDir, SingleFile);
@@ -33,13 +33,13 @@ public sealed class CheckpointFiles
         if (File.Exists(single))
         {
             var header = SafetensorsHeader.Read(single);
-            return new CheckpointFiles(header.Entries.Keys.ToDictionary(k => k, _ => single, StringComparer.Ordinal),
+            return new WeightFiles(header.Entries.Keys.ToDictionary(k => k, _ => single, StringComparer.Ordinal),
                 new Dictionary<string, SafetensorsHeader> { [single] = header });
         }
         throw new FileNotFoundException($"No weights in {modelDir}: expected {single} or {index}.", single);
     }
 
-    private static CheckpointFiles FromIndex(string modelDir, string index)
+    private static WeightFiles FromIndex(string modelDir, string index)
     {
         JsonDocument doc;
         try
@@ -67,7 +67,7 @@ public sealed class CheckpointFiles
                     throw new InvalidDataException($"{index} lists tensor '{entry.Name}' in {file}, whose header has no such tensor.");
                 tensorToFile[entry.Name] = file;
             }
-            return new CheckpointFiles(tensorToFile, headers);
+            return new WeightFiles(tensorToFile, headers);
         }
     }
 }

@@ -1,12 +1,13 @@
 using System.Text.Json;
+using Trainer.Models;
 using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using static TorchSharp.torch;
 
 namespace Trainer.Benchmarks;
 
-/// <summary>Writes a random Mistral-shaped checkpoint of about a requested size, for memory benchmarks.</summary>
-public static class SyntheticCheckpoint
+/// <summary>Writes a random Mistral-shaped pretrained model folder of about a requested size, for memory benchmarks.</summary>
+public static class SyntheticModel
 {
     /// <summary>
     /// Hidden <paramref name="hidden"/> (default 2048; heads = hidden/128, KV heads = heads/4, intermediate 2.75×hidden)
@@ -29,15 +30,15 @@ public static class SyntheticCheckpoint
             NumKeyValueHeads = heads / 4,
             SlidingWindow = 4096,
             MaxPositionEmbeddings = 32768,
-            TorchDType = Models.DTypes.Name(dtype),
+            TorchDType = DTypes.Name(dtype),
         };
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, MistralCheckpoint.ConfigFile), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(dir, PretrainedLoader.ConfigFile), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
 
         using var model = new MistralModel(config, dtype, CPU); // shapes only: the writer fills each tensor itself
         var layout = model.named_parameters().Select(p => (p.name, p.parameter.shape, dtype)).ToList();
         var generator = new Generator(seed: 0);
-        ShardedCheckpointWriter.Write(dir, layout, name => (randn(layout.First(l => l.name == name).shape, generator: generator) * 0.02).to(dtype), maxShardBytes);
+        WeightFilesWriter.Write(dir, layout, name => (randn(layout.First(l => l.name == name).shape, generator: generator) * 0.02).to(dtype), maxShardBytes);
         return config;
     }
 }

@@ -2,12 +2,12 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Modules;
 
 /// <summary>
-/// A bias-free projection y = x·Wᵀ whose weight is allocated uninitialised: checkpoints overwrite it, and
-/// <see cref="MistralInitializer"/> fills it for a random start. TorchSharp's Linear would spend time and memory
-/// initialising 7B parameters only to overwrite them.
+/// A bias-free projection y = x·Wᵀ whose weight is allocated uninitialised: the pretrained weights overwrite it, and
+/// <see cref="Lora.LoraLinear.ResetAdapter"/> initialises the adapters' A and B. TorchSharp's Linear would spend time and
+/// memory initialising 7B parameters only to overwrite them.
 /// </summary>
 public sealed class Linear : nn.Module<Tensor, Tensor>
 {

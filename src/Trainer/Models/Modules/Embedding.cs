@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Modules;
 
 /// <summary>Token embedding table, <c>weight</c> [V, H], allocated uninitialised like <see cref="Linear"/>.</summary>
 public sealed class Embedding : nn.Module<Tensor, Tensor>

@@ -2,21 +2,21 @@ using System.Globalization;
 using Trainer.Models.Lora;
 using static TorchSharp.torch;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models;
 
 /// <summary>
-/// Refuses to build a model that cannot fit in memory: the bytes a <see cref="MistralModel"/> allocates (base
-/// parameters in the target dtype plus float32 LoRA adapters), computed from the config alone, against the memory
+/// Refuses to build a model that cannot fit in memory: the bytes an <see cref="EmbeddingDecoder"/> allocates (base
+/// parameters in the target dtype plus float32 LoRA adapters), computed from its family's config alone, against the memory
 /// the machine has available (Linux: MemAvailable in /proc/meminfo, never more than the runtime's own limit, which
 /// honours container limits). CUDA devices are not checked here: libtorch reports its own out-of-memory error.
 /// </summary>
 public static class ModelMemory
 {
-    public static long RequiredBytes(MistralConfig config, ScalarType dtype, LoraSettings? lora)
+    public static long RequiredBytes(ModelFamily family, ScalarType dtype, LoraSettings? lora)
     {
         try
         {
-            return checked(MistralLayout.ParameterCount(config) * ElementSize(dtype) + (lora is null ? 0 : MistralLayout.LoraParameterCount(config, lora) * 4));
+            return checked(family.ParameterCount() * ElementSize(dtype) + (lora is null ? 0 : family.LoraParameterCount(lora) * 4));
         }
         catch (OverflowException)
         {
@@ -42,12 +42,12 @@ public static class ModelMemory
                                                 "use a smaller model or dtype, or free memory.");
     }
 
-    /// <summary>Checks the model that <see cref="MistralCheckpoint.Load"/> is about to build on <paramref name="device"/>.</summary>
-    public static void Check(MistralConfig config, ScalarType dtype, LoraSettings? lora, Device device, string modelDir)
+    /// <summary>Checks the model that <see cref="PretrainedLoader.Load"/> is about to build on <paramref name="device"/>.</summary>
+    public static void Check(ModelFamily family, ScalarType dtype, LoraSettings? lora, Device device, string modelDir)
     {
         if (Available(device) is not var (available, source)) return;
         string what = $"Model {modelDir} in {DTypes.Name(dtype)}{(lora is null ? "" : $" with LoRA rank {lora.Rank}")}";
-        Check(RequiredBytes(config, dtype, lora), available, source, what);
+        Check(RequiredBytes(family, dtype, lora), available, source, what);
     }
 
     public static int ElementSize(ScalarType dtype) => dtype switch

@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Modules;
 
 /// <summary>RMSNorm as HF computes it: normalise in float32, cast back to the input dtype, then scale by <c>weight</c>.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>

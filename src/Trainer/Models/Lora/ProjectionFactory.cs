@@ -1,13 +1,13 @@
 using TorchSharp;
-using Trainer.Models.Lora;
+using Trainer.Models.Modules;
 using static TorchSharp.torch;
 
-namespace Trainer.Models.Mistral;
+namespace Trainer.Models.Lora;
 
 /// <summary>
 /// Builds every projection of the model: a plain <see cref="Linear"/>, or a <see cref="LoraLinear"/> when the LoRA
-/// settings target the projection's name. Choosing at construction keeps the checkpoint keys and the module tree
-/// fixed from the start; nothing is swapped in afterwards.
+/// settings target the projection's name. Choosing at construction keeps the module tree
+/// fixed from the start (the weight keys never change); nothing is swapped in afterwards.
 /// </summary>
 public sealed class ProjectionFactory(ScalarType dtype, Device device, LoraSettings? lora, Func<Generator> dropoutGenerator)
 {

@@ -1,0 +1,29 @@
+namespace Trainer.Models;
+
+/// <summary>
+/// The family-neutral facts of a decoder's <c>config.json</c> that code above the model reads: vocabulary and
+/// special ids (tokenizer bounds, padding, the export's serving config) and the dimensions a memory estimate needs.
+/// Each family's config record (<see cref="Mistral.MistralConfig"/>) implements it with the HF keys' values.
+/// </summary>
+public interface IDecoderConfig
+{
+    string ModelType { get; }
+
+    int VocabSize { get; }
+
+    int HiddenSize { get; }
+
+    int IntermediateSize { get; }
+
+    int NumHiddenLayers { get; }
+
+    int NumAttentionHeads { get; }
+
+    int NumKeyValueHeads { get; }
+
+    int HeadDim { get; }
+
+    int BosTokenId { get; }
+
+    int EosTokenId { get; }
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Trainer.Models.Mistral;
+
+namespace Trainer.Models;
+
+/// <summary>
+/// The one place a model family is chosen: <c>config.json</c>'s <c>model_type</c> → the family that reads the rest of
+/// the config and builds the model. A new family is a folder beside <c>Mistral/</c> and one line in <see cref="Load"/>.
+/// </summary>
+public static class ModelFamilies
+{
+    /// <summary>Reads <paramref name="configPath"/> with the family its <c>model_type</c> names (absent: mistral, as <see cref="MistralConfig"/> defaults it).</summary>
+    public static ModelFamily Load(string configPath) => ModelType(configPath) switch
+    {
+        "mistral" or "llama" => new MistralFamily(MistralConfig.Load(configPath)),
+        var other => throw new InvalidDataException($"{configPath}: model_type = {other} is invalid; supported: mistral, llama."),
+    };
+
+    private static string ModelType(string configPath)
+    {
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"Model config not found: {configPath}", configPath);
+        try
+        {
+            return JsonSerializer.Deserialize<ModelTypeField>(File.ReadAllText(configPath))?.ModelType ?? "mistral";
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not a valid config.json ({e.Message})", e);
+        }
+    }
+
+    private sealed record ModelTypeField([property: JsonPropertyName("model_type")] string? ModelType);
+}
