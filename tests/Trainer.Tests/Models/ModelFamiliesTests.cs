@@ -13,6 +13,7 @@ public class ModelFamiliesTests
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.TinyMistral, "config.json")))!.AsObject();
         if (modelType is null) json.Remove("model_type");
         else json["model_type"] = modelType;
+        if (modelType == "llama") json.Remove("sliding_window"); // HF's Llama has none, and a llama config with one is refused
         var dir = TestPaths.TempDir(name);
         File.WriteAllText(Path.Combine(dir, PretrainedLoader.ConfigFile), json.ToJsonString());
         return dir;
