@@ -58,8 +58,9 @@ public static class ConfigSchema
         var unknownTargets = config.Lora.TargetModules.Except(LoraSettings.AllProjections).ToList();
         if (unknownTargets.Count > 0)
             throw new ConfigException($"lora.target_modules = [{string.Join(", ", unknownTargets)}] is invalid; allowed: {string.Join(", ", LoraSettings.AllProjections)}.");
-        if (config.Training.MicroBatchSize is int micro && micro > config.Training.BatchSize)
-            throw new ConfigException($"training.micro_batch_size = {micro} is invalid; expected at most training.batch_size ({config.Training.BatchSize}).");
+        if (config.Training.MicroBatchSize is int micro && micro > 3 * config.Training.BatchSize)
+            throw new ConfigException($"training.micro_batch_size = {micro} is invalid; it counts sequences per forward (a row's query, positive and negative count one each), " +
+                                      $"so expected at most 3 × training.batch_size ({3 * config.Training.BatchSize}).");
         if (config.Training.Devices is { } devices && devices.Contains("auto") && devices.Count > 1)
             throw new ConfigException($"training.devices = [{string.Join(", ", devices)}] is invalid; use [auto] alone, or list devices.");
         // Syntax only: whether CUDA is there is checked when the run starts, so a GPU config can be dry-run anywhere.

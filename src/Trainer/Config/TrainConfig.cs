@@ -76,7 +76,7 @@ public sealed record TrainingSection
     /// <summary>One replica per entry (e.g. [cuda:0, cuda:1], or [cpu, cpu]); ["auto"] is every visible GPU. Replaces <see cref="Device"/> when set.</summary>
     public IReadOnlyList<string>? Devices { get; init; }
 
-    /// <summary>GradCache micro-batch (rows per forward); null = the whole batch at once.</summary>
+    /// <summary>GradCache micro-batch in sequences per forward (a row's query, positive and negative count one each); null = the whole batch at once.</summary>
     public int? MicroBatchSize { get; init; }
 
     public int LogEverySteps { get; init; } = 1;

@@ -40,7 +40,7 @@ public sealed record ExportOptions(string Checkpoint, IReadOnlyList<string> Form
 }
 
 /// <summary>The outcome: where files went and, for ONNX, the parity check.</summary>
-public sealed record ExportResult(string Checkpoint, string OutputDir, OnnxParity? Parity)
+public sealed record ExportResult(string OutputDir, OnnxParity? Parity)
 {
     public bool Passed => Parity?.Passed ?? true;
 }
@@ -72,11 +72,11 @@ public static class ExportJob
             if (parity is { Passed: false })
             {
                 log.WriteLine($"warning: the ONNX export does not match the TorchSharp model within {parity.Tolerance:E0}; {output} was left as it was, and the files are kept in {staging} for inspection.");
-                return new ExportResult(checkpoint, staging, parity);
+                return new ExportResult(staging, parity);
             }
             Publish(staging, output);
             log.WriteLine($"export: complete in {output}");
-            return new ExportResult(checkpoint, output, parity);
+            return new ExportResult(output, parity);
         }
         catch
         {
@@ -108,7 +108,7 @@ public static class ExportJob
         }
 
         if (!options.Formats.Contains("onnx")) return null;
-        long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * (dtype == ScalarType.Float16 ? 2 : 4);
+        long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * DTypes.ElementSize(dtype);
         bool external = options.ExternalData || bytes > options.ExternalDataThresholdBytes;
         var onnxPath = WriteOnnx(weights, dtype, options.Opset, dir, external);
         log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");

@@ -27,14 +27,11 @@ public sealed class MergedWeights : IDisposable
         var settings = PeftAdapter.ReadSettings(adapterDir);
         _scaling = settings.Scaling;
         using var reader = new SafetensorsReader(Path.Combine(adapterDir, PeftAdapter.WeightsFile));
-        foreach (var key in reader.Header.Entries.Keys.Where(k => k.EndsWith(".lora_A.weight", StringComparison.Ordinal)))
+        foreach (var key in reader.Header.Entries.Keys.Where(PeftAdapter.IsLoraAKey))
         {
-            const string root = "base_model.model.";
-            var module = key[root.Length..^".lora_A.weight".Length];
-            var baseKey = module + ".weight";
+            var (baseKey, bKey) = PeftAdapter.Targets(key);
             if (!_files.TensorToFile.ContainsKey(baseKey))
                 throw new InvalidDataException($"Adapter tensor '{key}' targets '{baseKey}', which the base model in {modelDir} does not have.");
-            var bKey = key[..^"lora_A.weight".Length] + "lora_B.weight";
             if (!reader.Header.Entries.ContainsKey(bKey)) throw new InvalidDataException($"Adapter {adapterDir}: '{key}' has no matching '{bKey}'.");
             _adapters[baseKey] = (reader.Read(key, ScalarType.Float32).DetachFromDisposeScope(), reader.Read(bKey, ScalarType.Float32).DetachFromDisposeScope());
         }
@@ -51,8 +48,8 @@ public sealed class MergedWeights : IDisposable
 
     public int MergedCount { get; }
 
-    /// <summary>Stored tensor names (base spelling), without <c>lm_head.weight</c>, in a stable order.</summary>
-    public IReadOnlyList<string> StoredNames => _files.TensorToFile.Keys.Where(k => k != "lm_head.weight").Order(StringComparer.Ordinal).ToList();
+    /// <summary>Stored tensor names (base spelling), without the ones <see cref="PretrainedLoader.IsIgnored"/> skips, in a stable order.</summary>
+    public IReadOnlyList<string> StoredNames => _files.TensorToFile.Keys.Where(k => !PretrainedLoader.IsIgnored(k)).Order(StringComparer.Ordinal).ToList();
 
     public long[] Shape(string storedName) => Reader(storedName).Header.Entries[storedName].Shape;
 

@@ -23,7 +23,6 @@ public sealed class OnnxGraph
 
     public ExternalDataWriter? ExternalData { get; }
 
-    public GraphProto Graph => _graph;
 
     /// <summary>Adds a node and returns its (single) output name.</summary>
     public string Node(string op, IEnumerable<string> inputs, params AttributeProto[] attributes) => Nodes(op, inputs, 1, attributes)[0];
@@ -42,7 +41,6 @@ public sealed class OnnxGraph
 
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
-    public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
     public static AttributeProto Ints(string name, params long[] values)
     {

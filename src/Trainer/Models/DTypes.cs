@@ -15,6 +15,15 @@ public static class DTypes
         _ => throw new ArgumentException($"{key} = '{name}' is invalid; allowed: {string.Join(", ", Names)}."),
     };
 
+    /// <summary>Bytes per element (the one definition; safetensors dtype names map onto it).</summary>
+    public static int ElementSize(ScalarType type) => type switch
+    {
+        ScalarType.Float16 or ScalarType.BFloat16 => 2,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        _ => throw new NotSupportedException($"dtype {type} is not supported; use {string.Join(", ", Names)}."),
+    };
+
     public static string Name(ScalarType type) => type switch
     {
         ScalarType.Float32 => "float32",

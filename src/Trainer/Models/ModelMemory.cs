@@ -16,7 +16,7 @@ public static class ModelMemory
     {
         try
         {
-            return checked(family.ParameterCount() * ElementSize(dtype) + (lora is null ? 0 : family.LoraParameterCount(lora) * 4));
+            return checked(family.ParameterCount() * DTypes.ElementSize(dtype) + (lora is null ? 0 : family.LoraParameterCount(lora) * 4));
         }
         catch (OverflowException)
         {
@@ -49,14 +49,6 @@ public static class ModelMemory
         string what = $"Model {modelDir} in {DTypes.Name(dtype)}{(lora is null ? "" : $" with LoRA rank {lora.Rank}")}";
         Check(RequiredBytes(family, dtype, lora), available, source, what);
     }
-
-    public static int ElementSize(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float16 or ScalarType.BFloat16 => 2,
-        ScalarType.Float32 => 4,
-        ScalarType.Float64 => 8,
-        _ => throw new NotSupportedException($"Model dtype {dtype} is not supported; use {string.Join(", ", DTypes.Names)}."),
-    };
 
     private static string Describe(long bytes) =>
         bytes == long.MaxValue ? "more than 2^63 bytes" : string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes ({bytes / (double)(1L << 30):F2} GiB)");

@@ -19,6 +19,9 @@ public static class PretrainedLoader
     public const string ConfigFile = "config.json";
     private static readonly string[] IgnoredKeys = ["lm_head.weight"];
 
+    /// <summary>Stored tensors that an embedding model does not use (the language-model head), skipped wherever weights are read.</summary>
+    public static bool IsIgnored(string storedName) => IgnoredKeys.Contains(storedName);
+
     public static EmbeddingDecoder Load(string modelDir, ScalarType dtype, Device? device = null, LoraSettings? lora = null)
     {
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder not found: {modelDir}");
@@ -50,7 +53,7 @@ public static class PretrainedLoader
     /// </summary>
     public static KeyLayout CheckTensors(ModelFamily family, WeightFiles files, string source, string configPath)
     {
-        var stored = files.TensorToFile.Keys.Where(n => !IgnoredKeys.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        var stored = files.TensorToFile.Keys.Where(n => !IsIgnored(n)).ToHashSet(StringComparer.Ordinal);
         var keys = KeyLayout.Of(stored);
         var missing = new List<string>();
         int found = 0;
@@ -87,7 +90,7 @@ public static class PretrainedLoader
     /// </summary>
     public static Dictionary<string, string> MapKeys(IEnumerable<string> parameterNames, IEnumerable<string> storedNames, KeyLayout keys, string source)
     {
-        var stored = storedNames.Where(n => !IgnoredKeys.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        var stored = storedNames.Where(n => !IsIgnored(n)).ToHashSet(StringComparer.Ordinal);
         var map = parameterNames.Where(n => !IsAdapterKey(n)).ToDictionary(n => n, keys.Stored, StringComparer.Ordinal);
         var missing = map.Values.Where(n => !stored.Contains(n)).ToList();
         var unexpected = stored.Except(map.Values).ToList();

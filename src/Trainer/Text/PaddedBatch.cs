@@ -19,8 +19,6 @@ public sealed class PaddedBatch : IDisposable
     /// <summary>Real tokens per row; the pooled position of row b is Lengths[b] − 1.</summary>
     public int[] Lengths { get; }
 
-    public long TokenCount => Lengths.Sum(l => (long)l);
-
     public static PaddedBatch Create(IReadOnlyList<int[]> rows, int padId, Device? device = null)
     {
         if (rows.Count == 0) throw new ArgumentException("A batch needs at least one row.", nameof(rows));

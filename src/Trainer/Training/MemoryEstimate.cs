@@ -31,7 +31,7 @@ public sealed record MemoryEstimate(
     public static MemoryEstimate For(TrainConfig config, ModelFamily family)
     {
         var model = family.Config;
-        int dtypeBytes = config.Model.DType == "float32" ? 4 : 2;
+        int dtypeBytes = DTypes.ElementSize(DTypes.Parse(config.Model.DType, "model.dtype"));
         var devices = config.Training.Devices ?? [config.Training.Device];
         int replicas = devices is ["auto"] ? 1 : devices.Count;
         long rows = (config.Training.BatchSize + replicas - 1) / replicas;

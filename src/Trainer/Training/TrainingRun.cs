@@ -65,7 +65,7 @@ public sealed class TrainingRun
         _log.WriteLine($"model {_config.Model.Path}: {total:N0} parameters, {trainableCount:N0} trainable ({100.0 * trainableCount / total:F3}%), LoRA r={lora.Rank} alpha={lora.Alpha} dropout={lora.Dropout}");
         _log.WriteLine($"data: {data.Examples.Count} rows{(data.Skipped > 0 ? $" ({data.Skipped} invalid skipped)" : "")}, {stepsPerEpoch} steps per epoch, {totalSteps} steps");
         _log.WriteLine($"contrastive batch: {t.BatchSize} queries per step, each scoring {t.BatchSize} positives + up to {t.BatchSize} negatives " +
-                       $"(= {2 * t.BatchSize} candidates with one negative per row); micro-batch {(t.MicroBatchSize is int m ? $"{m} rows (GradCache)" : "off")}; " +
+                       $"(= {2 * t.BatchSize} candidates with one negative per row); micro-batch {(t.MicroBatchSize is int m ? $"{m} sequences per forward (GradCache)" : "off")}; " +
                        $"devices [{string.Join(", ", devices)}] ({replicas.Count} replica(s), {(t.BatchSize + replicas.Count - 1) / replicas.Count} rows each at most); " +
                        $"gradient checkpointing {(_config.Model.GradientCheckpointing ? "on" : "off")}; base dtype {_config.Model.DType}, LoRA/optimizer/loss float32");
 

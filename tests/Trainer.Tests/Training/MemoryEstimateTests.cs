@@ -37,8 +37,9 @@ public class MemoryEstimateTests
     public void Scale_keys_are_validated()
     {
         var dir = TestPaths.TempDir("scale-config");
-        Assert.Contains("training.micro_batch_size = 9 is invalid; expected at most training.batch_size (4)",
-            Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.micro_batch_size=9")).Message);
+        Assert.Contains("training.micro_batch_size = 13 is invalid; it counts sequences per forward (a row's query, positive and negative count one each), so expected at most 3 × training.batch_size (12).",
+            Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.micro_batch_size=13")).Message);
+        TrainingFixture.Config(dir, "training.micro_batch_size=12"); // the whole batch of 4 rows in one forward
         Assert.Contains("use [auto] alone", Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.devices=[auto, cpu]")).Message);
         Assert.Contains("training.devices entry gpu0 is invalid", Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.devices=[gpu0]")).Message);
         var ok = TrainingFixture.Config(dir, "training.devices=[cpu, cpu]", "model.gradient_checkpointing=true", "training.micro_batch_size=2");

@@ -16,6 +16,19 @@ public static class PeftAdapter
     public const string ConfigFile = "adapter_config.json";
     public const string WeightsFile = "adapter_model.safetensors";
     private const string KeyRoot = "base_model.model.";
+    private const string LoraASuffix = ".lora_A.weight";
+
+    /// <summary>Whether an adapter key holds a lora_A matrix.</summary>
+    public static bool IsLoraAKey(string key) => key.EndsWith(LoraASuffix, StringComparison.Ordinal);
+
+    /// <summary>The base weight an adapter's lora_A key targets (<c>base_model.model.X.lora_A.weight</c> → <c>X.weight</c>), and its lora_B key.</summary>
+    public static (string BaseKey, string LoraBKey) Targets(string loraAKey)
+    {
+        if (!loraAKey.StartsWith(KeyRoot, StringComparison.Ordinal) || !IsLoraAKey(loraAKey))
+            throw new InvalidDataException($"Adapter tensor '{loraAKey}' is not a PEFT key of the form {KeyRoot}<module>{LoraASuffix}.");
+        var module = loraAKey[KeyRoot.Length..^LoraASuffix.Length];
+        return (module + ".weight", KeyRoot + module + ".lora_B.weight");
+    }
 
     /// <summary>The adapter's rank, alpha, dropout and targets from its <c>adapter_config.json</c>.</summary>
     public static LoraSettings ReadSettings(string dir)

@@ -172,11 +172,5 @@ public sealed class SafetensorsHeader
         _ => throw new NotSupportedException($"Cannot write {type} to safetensors."),
     };
 
-    public static int ElementSize(string dtype, string name) => dtype switch
-    {
-        "F32" or "I32" => 4,
-        "F16" or "BF16" => 2,
-        "F64" or "I64" => 8,
-        _ => throw new NotSupportedException($"Tensor '{name}' has safetensors dtype {dtype}; supported: {string.Join(", ", SupportedDTypes)}."),
-    };
+    public static int ElementSize(string dtype, string name) => DTypes.ElementSize(ToScalarType(dtype, name));
 }
