@@ -33,7 +33,7 @@ internal sealed class DocumentProgress(string split, long[] tokensInOrder, TextW
     {
         double seconds = _clock.Elapsed.TotalSeconds, rate = done / Math.Max(seconds, 1e-9);
         int total = tokensInOrder.Length;
-        var text = $"eval {split}: documents {done}/{total} ({100.0 * done / Math.Max(total, 1):F1}%), {rate:F1} docs/s, {seconds:F0} s";
+        var text = $"eval {split}: documents {done}/{total} ({100.0 * done / Math.Max(total, 1):F1}%), {rate:F1} docs/s, {seconds:F1} s";
         if (!withEta) return text;
         long tokensDone = _tokensBefore[done], tokensLeft = _tokensBefore[total] - tokensDone;
         return tokensDone == 0 ? text + ", ETA estimating" : text + $", ETA {seconds * tokensLeft / tokensDone:F0} s";
