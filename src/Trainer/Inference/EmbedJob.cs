@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Trainer.Models;
-using Trainer.Models.Lora;
 using Trainer.Text;
 
 namespace Trainer.Inference;
@@ -62,9 +61,7 @@ public static class EmbedJob
     {
         var (config, input) = Prepare(options);
         options = options with { AdapterDir = options.AdapterDir is { } a ? Checkpointing.CheckpointStore.Resolve(a, log ?? TextWriter.Null, allowPlainAdapter: true) : null };
-        var lora = options.AdapterDir is null ? null : PeftAdapter.ReadSettings(options.AdapterDir);
-        using var model = PretrainedLoader.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"), lora);
-        if (options.AdapterDir is not null) PeftAdapter.Load(options.AdapterDir, model);
+        using var model = AdaptedModel.Load(options.ModelDir, options.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
         var embedder = new TextEmbedder(model, options.BatchSize);
         return Stream(options, config.VocabSize, input, "embed", log, written, (output, chunk, rows, progress) =>
         {

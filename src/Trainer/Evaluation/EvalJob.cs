@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+using Trainer.Inference;
+using Trainer.Models;
+using Trainer.Text;
+
+namespace Trainer.Evaluation;
+
+/// <summary>
+/// <c>trainer eval</c>: resolve the model (<see cref="EvalModel"/>), read the BEIR split (a bad file stops here, before
+/// any model is loaded), load the model and its adapter, embed and score with <see cref="RetrievalEvaluator"/>, and
+/// write <c>results.json</c> and the TREC run when asked. Settings the command leaves open come from the model's
+/// training config or export, then from the built-in defaults; each is reported to the log with where it came from.
+/// </summary>
+public static partial class EvalJob
+{
+    public static RetrievalEvaluation Run(EvalOptions options, TextWriter log)
+    {
+        options.Validate();
+        var source = EvalModel.Resolve(options.Model, options.Adapter, log);
+        int maxLength = options.MaxLength ?? source.MaxLength ?? EvalOptions.DefaultMaxLength;
+        string? instruction = options.Instruction ?? source.Instruction;
+        if (string.IsNullOrEmpty(instruction)) instruction = null;
+        string From(bool explicitly) => explicitly ? "given" : source.DefaultsFrom is { } file ? $"from {file}" : "default";
+        var settings = new RetrievalEvaluationOptions
+        {
+            Instruction = instruction,
+            MaxLength = maxLength,
+            BatchSize = options.BatchSize,
+            TopK = options.TopK,
+            MaxQueries = options.MaxQueries,
+        };
+        settings.Validate(); // max_length from a config is checked like a given one
+
+        var data = BeirDataset.Load(options.DataDir, options.Split);
+        log.WriteLine($"eval: model {source.ModelDir}{(source.AdapterDir is { } a ? $" + adapter {a}" : "")}; data {options.DataDir} split {options.Split}");
+        log.WriteLine($"eval: max_length {maxLength} ({From(options.MaxLength is not null)}), " +
+                      $"instruction {(instruction is null ? "none" : $"\"{instruction}\"")} ({From(options.Instruction is not null)}), top-k {options.TopK}");
+
+        var config = ModelFamilies.Load(Path.Combine(source.ModelDir, PretrainedLoader.ConfigFile)).Config;
+        var tokenizer = EmbeddingTokenizer.Load(source.ModelDir, config);
+        using var model = AdaptedModel.Load(source.ModelDir, source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
+        var evaluation = RetrievalEvaluator.Evaluate(model, tokenizer, data, settings, log);
+
+        if (options.ResultsPath is { } results)
+        {
+            EvaluationResults.WriteJson(results, [(options.Split, evaluation.Report)]);
+            log.WriteLine($"eval: wrote {results}");
+        }
+        if (options.RunPath is { } runPath)
+        {
+            TrecRunFile.Write(runPath, evaluation.QueryIds, evaluation.Results, RunName(source));
+            log.WriteLine($"eval: wrote {runPath} ({evaluation.Results.Sum(r => r.Count)} lines)");
+        }
+        return evaluation;
+    }
+
+    /// <summary>The run's name in the TREC file: the adapter's (else the model's) folder name, white space replaced.</summary>
+    private static string RunName(EvalModel source)
+    {
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source.AdapterDir ?? source.ModelDir)));
+        name = WhiteSpace().Replace(name, "_");
+        return name.Length == 0 ? "trainer" : name;
+    }
+
+    [GeneratedRegex(@"\s")]
+    private static partial Regex WhiteSpace();
+}

@@ -1,0 +1,50 @@
+using Trainer.Models;
+
+namespace Trainer.Evaluation;
+
+/// <summary>What <c>trainer eval</c> was asked for. Null settings fall back to the model's (<see cref="EvalModel"/>), then to the built-in defaults.</summary>
+public sealed record EvalOptions(string Model, string DataDir)
+{
+    public const int DefaultMaxLength = 512;
+
+    /// <summary>A PEFT adapter folder, a checkpoint or an output_dir applied on top of <see cref="Model"/>; null: none.</summary>
+    public string? Adapter { get; init; }
+
+    public string Split { get; init; } = "test";
+
+    /// <summary>The queries' instruction; "" means none even when the model has a default one.</summary>
+    public string? Instruction { get; init; }
+
+    public int? MaxLength { get; init; }
+
+    public int TopK { get; init; } = 100;
+
+    public int BatchSize { get; init; } = 16;
+
+    public int? MaxQueries { get; init; }
+
+    public string Device { get; init; } = "cpu";
+
+    public string DType { get; init; } = "float32";
+
+    /// <summary>results.json to write, or null.</summary>
+    public string? ResultsPath { get; init; }
+
+    /// <summary>TREC run file to write, or null.</summary>
+    public string? RunPath { get; init; }
+
+    public void Validate()
+    {
+        new RetrievalEvaluationOptions { MaxLength = MaxLength ?? DefaultMaxLength, BatchSize = BatchSize, TopK = TopK, MaxQueries = MaxQueries }.Validate();
+        DTypes.Parse(DType, "--dtype");
+        DTypes.ParseDevice(Device, "--device");
+        if (Split.Length == 0 || Split.IndexOfAny(['/', '\\']) >= 0 || Split is "." or "..")
+            throw new ArgumentException($"--split = \"{Split}\" is invalid; it names a file qrels/SPLIT.tsv of the dataset (e.g. test, dev, train).");
+        foreach (var (option, path) in new[] { ("--output", ResultsPath), ("--run", RunPath) })
+        {
+            if (path is not null && Directory.Exists(path)) throw new ArgumentException($"{option} {path} is a folder; expected a file path.");
+        }
+        if (ResultsPath is not null && RunPath is not null && Path.GetFullPath(ResultsPath) == Path.GetFullPath(RunPath))
+            throw new ArgumentException($"--output and --run are the same file ({ResultsPath}); give them different paths.");
+    }
+}
