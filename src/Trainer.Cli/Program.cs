@@ -7,6 +7,7 @@ var root = new RootCommand("Trainer: turn a Mistral-family decoder into a text-e
     EmbedCommands.Tokenize(),
     TrainCommand.Build(),
     ExportCommand.Build(),
+    MineCommand.Build(),
     BenchmarkCommands.Build(),
 };
 return root.Parse(args).Invoke();
