@@ -8,6 +8,7 @@ var root = new RootCommand("Trainer: turn a Mistral-family decoder into a text-e
     TrainCommand.Build(),
     ExportCommand.Build(),
     EvalCommand.Build(),
+    MineCommand.Build(),
     BenchmarkCommands.Build(),
 };
 return root.Parse(args).Invoke();

@@ -63,14 +63,7 @@ public sealed class BeirDataset
                 $"{qrelsPath} not found; the splits in {qrelsFolder} are: {(splits.Count == 0 ? "none" : string.Join(", ", splits))}.", qrelsPath);
         }
 
-        var corpus = new List<BeirRecord>();
-        var corpusIds = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (where, fields) in JsonlObjects(Path.Combine(folder, "corpus.jsonl")))
-        {
-            string id = Id(fields, where);
-            if (!corpusIds.Add(id)) throw new InvalidDataException($"{where}: document id \"{id}\" appears twice; ids must be unique.");
-            corpus.Add(new BeirRecord(id, DocumentText(OptionalString(fields, "title", where), OptionalString(fields, "text", where))));
-        }
+        var corpus = ReadCorpus(Path.Combine(folder, "corpus.jsonl"));
 
         var queries = new List<BeirRecord>();
         var queryIds = new HashSet<string>(StringComparer.Ordinal);
@@ -85,6 +78,20 @@ public sealed class BeirDataset
         var kept = queries.Where(q => judged.ContainsKey(q.Id)).ToList();
         var qrels = kept.ToDictionary(q => q.Id, q => (IReadOnlyDictionary<string, int>)judged[q.Id], StringComparer.Ordinal);
         return new BeirDataset(split, corpus, kept, qrels);
+    }
+
+    /// <summary>A <c>corpus.jsonl</c> alone: its documents in file order, ids unique, text as <see cref="DocumentText"/>.</summary>
+    public static IReadOnlyList<BeirRecord> ReadCorpus(string path)
+    {
+        var corpus = new List<BeirRecord>();
+        var corpusIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (where, fields) in JsonlObjects(path))
+        {
+            string id = Id(fields, where);
+            if (!corpusIds.Add(id)) throw new InvalidDataException($"{where}: document id \"{id}\" appears twice; ids must be unique.");
+            corpus.Add(new BeirRecord(id, DocumentText(OptionalString(fields, "title", where), OptionalString(fields, "text", where))));
+        }
+        return corpus;
     }
 
     private static Dictionary<string, Dictionary<string, int>> ReadQrels(string path, HashSet<string> queryIds)

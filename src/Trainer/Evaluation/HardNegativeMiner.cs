@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Globalization;
+using Trainer.Checkpointing;
+using Trainer.Data;
+using Trainer.Inference;
+using Trainer.Models;
+using Trainer.Models.Lora;
+using Trainer.Text;
+using static TorchSharp.torch;
+
+namespace Trainer.Evaluation;
+
+/// <summary>
+/// Hard-negative mining in the manner of FlagEmbedding's <c>hn_mine</c>: embed the training queries and a corpus,
+/// rank the corpus for each query by exact cosine similarity (<see cref="ExactSearch"/>), and replace each row's
+/// negatives with <see cref="MineOptions.Negatives"/> documents sampled from ranks START+1 … END.
+/// <list type="bullet">
+/// <item>The corpus is a BEIR <c>corpus.jsonl</c> (each document's text built by <see cref="BeirDataset.DocumentText"/>,
+/// as training positives are), or else the rows' own positives and negatives. Either way it is deduplicated by exact
+/// text (the first occurrence kept) and empty documents are left out, so a text is ranked once.</item>
+/// <item>A query is embedded with its row's instruction, else <see cref="MineOptions.Instruction"/>; documents with none.
+/// Rows with the same query and instruction share one embedding.</item>
+/// <item>Never a negative: a positive of the row, or of any row with the same query and instruction (SciFact has one
+/// row per cited abstract), any document with the same text as one, or the query's own text. These are removed from
+/// the ranking before ranks are counted, so a positive near the top does not shrink the window.</item>
+/// <item>Sampling is a partial Fisher–Yates shuffle driven by <see cref="DeterministicHash"/> of (seed, row index): the
+/// same on every machine and independent of everything but the row's position and candidates. The sampled
+/// negatives are written in rank order; a row with fewer candidates than wanted gets them all.</item>
+/// </list>
+/// The output is FlagEmbedding JSONL, one line per input row in input order: <c>query</c>, <c>pos</c> (the row's
+/// positives), <c>neg</c> (the mined negatives, replacing the row's) and <c>instruction</c> when the row had its own.
+/// It is written to a temporary file and renamed over the output (<see cref="JsonlOutput"/>).
+/// </summary>
+public static class HardNegativeMiner
+{
+    /// <summary>What a run did: rows written, distinct queries and documents embedded, rows with fewer negatives than asked.</summary>
+    public sealed record Summary(int Rows, int Queries, int Documents, int ShortRows);
+
+    public static Summary Mine(MineOptions options, TextWriter? log = null)
+    {
+        log ??= TextWriter.Null;
+        options.Validate();
+        if (!Directory.Exists(options.ModelDir)) throw new DirectoryNotFoundException($"Model folder not found: {options.ModelDir}");
+        var config = ModelFamilies.Load(Path.Combine(options.ModelDir, PretrainedLoader.ConfigFile)).Config;
+        var tokenizer = EmbeddingTokenizer.Load(options.ModelDir, config);
+
+        var rows = TrainingDataReader.Read([options.InputPath], defaultInstruction: null, skipInvalid: false).Examples;
+        if (rows.Count == 0) throw new InvalidDataException($"{options.InputPath}: no training rows.");
+        var (documents, documentIndex) = Corpus(options, rows, log);
+
+        // distinct (query, instruction) pairs; each one's excluded documents, as indices into the corpus
+        var queryIndex = new Dictionary<(string Text, string Instruction), int>();
+        var queries = new List<(string Text, string Instruction)>();
+        var excluded = new List<HashSet<int>>();
+        var rowQuery = new int[rows.Count];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var key = (rows[r].Query, rows[r].Instruction ?? options.Instruction ?? "");
+            if (!queryIndex.TryGetValue(key, out int q))
+            {
+                queryIndex[key] = q = queries.Count;
+                queries.Add(key);
+                excluded.Add(documentIndex.TryGetValue(key.Query, out int self) ? [self] : []);
+            }
+            rowQuery[r] = q;
+            foreach (var positive in rows[r].Positives)
+                if (documentIndex.TryGetValue(positive, out int d)) excluded[q].Add(d);
+        }
+        // enough ranked documents that removing the excluded ones still leaves the whole window
+        int topK = options.RangeEnd + excluded.Max(e => e.Count);
+
+        log.WriteLine($"mine: {rows.Count} rows, {queries.Count} distinct queries, {documents.Count} documents; " +
+                      $"sampling {options.Negatives} negative(s) per row from ranks {options.RangeStart + 1}-{options.RangeEnd}");
+        var rankings = Rank(options, tokenizer, queries, documents, topK, log);
+
+        int shortRows = 0;
+        using (var output = JsonlOutput.Create(options.OutputPath))
+        {
+            for (int r = 0; r < rows.Count; r++)
+            {
+                int q = rowQuery[r];
+                var candidates = rankings[q]
+                    .Select(doc => int.Parse(doc.DocId, CultureInfo.InvariantCulture))
+                    .Where(d => !excluded[q].Contains(d))
+                    .Skip(options.RangeStart)
+                    .Take(options.RangeEnd - options.RangeStart)
+                    .ToList();
+                var negatives = Sample(candidates, options.Negatives, options.Seed, r);
+                if (negatives.Count < options.Negatives) shortRows++;
+                Write(output, rows[r], negatives.Select(d => documents[d]));
+            }
+            output.Commit();
+        }
+        if (shortRows > 0)
+            log.WriteLine($"mine: {shortRows} row(s) had fewer than {options.Negatives} candidates in ranks {options.RangeStart + 1}-{options.RangeEnd} and got all they had");
+        return new Summary(rows.Count, queries.Count, documents.Count, shortRows);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> of the <paramref name="candidates"/> (all of them when there are no more), chosen by a
+    /// partial Fisher–Yates shuffle whose draws are <see cref="DeterministicHash"/>es of (seed, row, draw), returned in
+    /// the candidates' order.
+    /// </summary>
+    public static IReadOnlyList<T> Sample<T>(IReadOnlyList<T> candidates, int count, int seed, int row)
+    {
+        if (candidates.Count <= count) return candidates;
+        var order = Enumerable.Range(0, candidates.Count).ToArray();
+        for (int i = 0; i < count; i++)
+        {
+            int j = i + (int)(DeterministicHash.Mix(seed, row, i) % (ulong)(order.Length - i));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var chosen = order[..count];
+        Array.Sort(chosen);
+        return chosen.Select(i => candidates[i]).ToList();
+    }
+
+    /// <summary>The corpus texts, deduplicated by exact text, without empty ones, and each text's index.</summary>
+    private static (List<string> Texts, Dictionary<string, int> Index) Corpus(MineOptions options, List<TrainingExample> rows, TextWriter log)
+    {
+        var texts = options.CorpusPath is { } path
+            ? BeirDataset.ReadCorpus(path).Select(d => d.Text)
+            : rows.SelectMany(r => r.Positives.Concat(r.Negatives));
+        var list = new List<string>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        int empty = 0, duplicates = 0;
+        foreach (var text in texts)
+        {
+            if (string.IsNullOrWhiteSpace(text)) empty++;
+            else if (index.TryAdd(text, list.Count)) list.Add(text);
+            else duplicates++;
+        }
+        string source = options.CorpusPath ?? $"the positives and negatives of {options.InputPath}";
+        if (list.Count == 0) throw new InvalidDataException($"{source}: no documents to mine from.");
+        if (empty + duplicates > 0)
+            log.WriteLine($"mine: {source}: {list.Count} distinct documents ({duplicates} exact-text duplicate(s) and {empty} empty document(s) left out)");
+        return (list, index);
+    }
+
+    /// <summary>Embeds the queries, then the corpus chunk by chunk into an <see cref="ExactSearch"/>; each query's top-k.</summary>
+    private static IReadOnlyList<ScoredDoc>[] Rank(MineOptions options, EmbeddingTokenizer tokenizer, List<(string Text, string Instruction)> queries,
+        List<string> documents, int topK, TextWriter log)
+    {
+        var adapter = options.AdapterDir is { } a ? CheckpointStore.Resolve(a, log, allowPlainAdapter: true) : null;
+        var device = DTypes.ParseDevice(options.Device, "--device");
+        using var model = PretrainedLoader.Load(options.ModelDir, DTypes.Parse(options.DType, "--dtype"), device,
+            adapter is null ? null : PeftAdapter.ReadSettings(adapter));
+        if (adapter is not null) PeftAdapter.Load(adapter, model);
+        var embedder = new TextEmbedder(model, options.BatchSize);
+
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        void Report(string what, int done, int total, bool force = false)
+        {
+            if (!force && (clock.Elapsed - lastReport).TotalSeconds < 2) return;
+            lastReport = clock.Elapsed;
+            log.WriteLine($"mine: {what} {done}/{total} ({100.0 * done / total:F1}%), {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1}/s");
+        }
+
+        var queryVectors = embedder.Embed(queries.Select(q => tokenizer.Encode(q.Text, q.Instruction, options.MaxLength)).ToList(),
+            done => Report("queries", done, queries.Count));
+        Report("queries", queries.Count, queries.Count, force: true);
+        clock.Restart();
+        lastReport = TimeSpan.Zero;
+
+        using var scope = NewDisposeScope();
+        var ids = Enumerable.Range(0, documents.Count).Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
+        using var search = new ExactSearch(Matrix(queryVectors).to(device), ids, topK);
+        foreach (var chunk in documents.Chunk(options.ChunkDocuments))
+        {
+            using var chunkScope = NewDisposeScope();
+            int before = search.Added;
+            var vectors = embedder.Embed(chunk.Select(text => tokenizer.Encode(text, null, options.MaxLength)).ToList(),
+                done => Report("documents", before + done, documents.Count));
+            search.Add(Matrix(vectors));
+        }
+        Report("documents", documents.Count, documents.Count, force: true);
+        return search.Results();
+    }
+
+    private static Tensor Matrix(float[][] rows) =>
+        tensor(rows.SelectMany(v => v).ToArray(), [rows.Length, rows.Length == 0 ? 0 : rows[0].Length]);
+
+    /// <summary>
+    /// One FlagEmbedding line. <see cref="JsonlOutput.WriteLine"/> opens the object with its first property,
+    /// <c>query</c>; the callback writes that value and the properties after it.
+    /// </summary>
+    private static void Write(JsonlOutput output, TrainingExample row, IEnumerable<string> negatives) =>
+        output.WriteLine(null, "query", writer =>
+        {
+            writer.WriteStringValue(row.Query);
+            writer.WriteStartArray("pos");
+            foreach (var positive in row.Positives) writer.WriteStringValue(positive);
+            writer.WriteEndArray();
+            writer.WriteStartArray("neg");
+            foreach (var negative in negatives) writer.WriteStringValue(negative);
+            writer.WriteEndArray();
+            if (row.Instruction is { } instruction) writer.WriteString("instruction", instruction);
+        });
+}
