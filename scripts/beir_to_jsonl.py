@@ -13,8 +13,13 @@ e5 recipe mines them. --negatives none leaves the column out. An instruction can
 
 A FlagEmbedding JSONL ({"query", "pos": [...], "neg": [...]}) needs no conversion: Trainer reads it as is.
 
-Example:
+With --run FILE, the same BM25 is instead used as a retriever: the top --top-k documents of every query of the
+split that has relevance judgments are written as a TREC run (`qid Q0 docid rank score bm25`), which
+`trainer eval --score-run FILE` scores with the trainer's trec_eval-exact metrics.
+
+Examples:
     python3 scripts/beir_to_jsonl.py --beir path/to/scifact --split train --output data/scifact/train.jsonl
+    python3 scripts/beir_to_jsonl.py --beir data/scifact --split test --run checkpoints/bm25.trec
 """
 import argparse
 import collections
@@ -52,24 +57,31 @@ class Bm25:
         n = len(self.ids)
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
 
-    def ranked(self, query):
+    def scored(self, query):
         scores = collections.defaultdict(float)
         for term in set(tokens(query)):
             for i, tf in self.postings.get(term, ()):
                 norm = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg))
                 scores[i] += self.idf[term] * norm
         # ties broken by document id so the output is reproducible
-        return [self.ids[i] for i, _ in sorted(scores.items(), key=lambda kv: (-kv[1], self.ids[kv[0]]))]
+        return [(self.ids[i], s) for i, s in sorted(scores.items(), key=lambda kv: (-kv[1], self.ids[kv[0]]))]
+
+    def ranked(self, query):
+        return [doc_id for doc_id, _ in self.scored(query)]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--beir", required=True, help="BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/)")
     ap.add_argument("--split", default="train")
-    ap.add_argument("--output", required=True)
+    ap.add_argument("--output", help="training JSONL to write")
+    ap.add_argument("--run", help="instead: write BM25's ranking of the split's queries as a TREC run")
+    ap.add_argument("--top-k", type=int, default=100, help="documents per query in --run")
     ap.add_argument("--negatives", choices=["bm25", "none"], default="bm25")
     ap.add_argument("--instruction", default=None, help="written into every row's 'instruction' column")
     args = ap.parse_args()
+    if bool(args.output) == bool(args.run):
+        ap.error("give exactly one of --output and --run")
 
     with open(f"{args.beir}/corpus.jsonl", encoding="utf-8") as f:
         corpus = {d["_id"]: doc_text(d) for d in map(json.loads, f)}
@@ -82,6 +94,15 @@ def main():
             qid, did, score = line.rstrip("\n").split("\t")
             if int(score) > 0 and did in corpus and qid in queries:
                 relevant[qid].append(did)
+
+    if args.run:
+        bm25 = Bm25(corpus)
+        with open(args.run, "w", encoding="utf-8") as out:
+            for qid in sorted(relevant, key=lambda q: int(q) if q.isdigit() else q):
+                for rank, (did, score) in enumerate(bm25.scored(queries[qid])[: args.top_k], start=1):
+                    out.write(f"{qid} Q0 {did} {rank} {score!r} bm25\n")
+        print(f"wrote the BM25 top {args.top_k} of {len(relevant)} queries to {args.run}", file=sys.stderr)
+        return
 
     bm25 = Bm25(corpus) if args.negatives == "bm25" else None
     written = 0
