@@ -39,7 +39,7 @@ public sealed record EvalModel(string ModelDir, string? AdapterDir, int? MaxLeng
         }
         if (!File.Exists(Path.Combine(model, TrainingState.FileName)) && !new CheckpointStore(model).Checkpoints().Any())
             throw new InvalidDataException($"--model {model} is neither a model folder ({PretrainedLoader.ConfigFile}) nor a checkpoint-<step> folder " +
-                                           "nor an output_dir holding checkpoints.");
+                                           "nor an output_dir holding checkpoints (a PEFT adapter folder goes in --adapter).");
         if (adapter is not null)
             throw new ArgumentException($"--adapter cannot be combined with a checkpoint given as --model ({model}): the checkpoint's own adapter is applied " +
                                         "to its base model. Give the base model folder as --model to apply another adapter.");

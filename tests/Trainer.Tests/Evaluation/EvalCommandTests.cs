@@ -92,7 +92,7 @@ public class EvalCommandTests
         var empty = TestPaths.TempDir("eval-no-model");
         var result = CliRunner.Run("eval", "--model", empty, "--data", TinyBeir.Write());
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal($"error: --model {empty} is neither a model folder (config.json) nor a checkpoint-<step> folder nor an output_dir holding checkpoints.",
+        Assert.Equal($"error: --model {empty} is neither a model folder (config.json) nor a checkpoint-<step> folder nor an output_dir holding checkpoints (a PEFT adapter folder goes in --adapter).",
             result.Stderr.Trim());
     }
 }
