@@ -11,9 +11,8 @@ public static class EvalCommand
 {
     public static Command Build()
     {
-        var model = new Option<string>("--model")
+        var model = new Option<string?>("--model")
         {
-            Required = true,
             Description = "A model folder (base or trainer export), a checkpoint-<step> folder, or an output_dir (its newest valid checkpoint)",
         };
         var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter on top of --model: an adapter folder, a checkpoint-<step>, or an output_dir" };
@@ -28,13 +27,21 @@ public static class EvalCommand
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "float32", Description = "float32, float16 or bfloat16" };
         var output = new Option<string?>("--output") { Description = "results.json to write (mean and per-query measures)" };
         var run = new Option<string?>("--run") { Description = "TREC run file to write (query Q0 doc rank score name)" };
+        var scoreRun = new Option<string?>("--score-run") { Description = "Instead of a model: score this TREC run (e.g. BM25's) against the split's qrels" };
         var command = new Command("eval", "Evaluate retrieval on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100 (trec_eval semantics).")
         {
-            model, adapter, data, split, instruction, topK, maxLength, batchSize, maxQueries, device, dtype, output, run,
+            model, adapter, data, split, instruction, topK, maxLength, batchSize, maxQueries, device, dtype, output, run, scoreRun,
         };
         command.SetAction(r => CliErrors.Run(() =>
         {
-            var options = new EvalOptions(r.GetValue(model)!, r.GetValue(data)!)
+            if (r.GetValue(scoreRun) is { } runFile)
+            {
+                if (r.GetValue(model) is not null) throw new ArgumentException("give --model or --score-run, not both.");
+                var scored = EvalJob.ScoreRun(r.GetValue(data)!, r.GetValue(split)!, runFile, r.GetValue(output), Console.Error);
+                Console.Out.Write(EvaluationResults.FormatTable([(r.GetValue(split)!, scored)]));
+                return 0;
+            }
+            var options = new EvalOptions(r.GetValue(model) ?? throw new ArgumentException("--model is required (or --score-run to score an existing run)."), r.GetValue(data)!)
             {
                 Adapter = r.GetValue(adapter),
                 Split = r.GetValue(split)!,

@@ -54,6 +54,20 @@ public static partial class EvalJob
         return evaluation;
     }
 
+    /// <summary>
+    /// Scores an existing TREC run (another retriever's, e.g. BM25 from <c>scripts/beir_to_jsonl.py --run</c>) against
+    /// the split's qrels with the same metrics; writes <c>results.json</c> when asked.
+    /// </summary>
+    public static RetrievalReport ScoreRun(string dataDir, string split, string runPath, string? resultsPath, TextWriter log)
+    {
+        var qrels = BeirDataset.Load(dataDir, split).Qrels;
+        var run = TrecRunFile.Read(runPath);
+        var report = RetrievalMetrics.Evaluate(qrels, run);
+        log.WriteLine($"eval: scored {runPath} ({run.Count} queries, {report.QueryIds.Count} with judgments) against {dataDir} split {split}");
+        if (resultsPath is not null) EvaluationResults.WriteJson(resultsPath, [(split, report)]);
+        return report;
+    }
+
     /// <summary>The run's name in the TREC file: the adapter's (else the model's) folder name, white space replaced.</summary>
     private static string RunName(EvalModel source)
     {

@@ -33,6 +33,30 @@ public static class TrecRunFile
         OutputFile.WriteAtomically(path, Encoding.UTF8.GetBytes(text.ToString()));
     }
 
+    /// <summary>
+    /// Reads a TREC run (<c>query Q0 doc rank score run</c>, white-space separated) as query id → scored documents.
+    /// The rank column is ignored, as trec_eval ignores it: documents are ranked by score, ties by <see cref="TrecOrder"/>.
+    /// A malformed line stops with <c>file:line</c> and the reason.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<ScoredDoc>> Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Run file not found: {path}", path);
+        var run = new Dictionary<string, List<ScoredDoc>>(StringComparer.Ordinal);
+        int lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 0) continue;
+            if (fields.Length != 6) throw new InvalidDataException($"{path}:{lineNumber}: expected 6 fields (query Q0 doc rank score run), found {fields.Length}.");
+            if (!double.TryParse(fields[4], NumberStyles.Float, CultureInfo.InvariantCulture, out double score) || !double.IsFinite(score))
+                throw new InvalidDataException($"{path}:{lineNumber}: score \"{fields[4]}\" is not a finite number.");
+            if (!run.TryGetValue(fields[0], out var docs)) run[fields[0]] = docs = [];
+            docs.Add(new ScoredDoc(fields[2], score));
+        }
+        return run.ToDictionary(q => q.Key, q => (IReadOnlyList<ScoredDoc>)q.Value, StringComparer.Ordinal);
+    }
+
     private static void CheckField(string value, string what)
     {
         if (value.Length == 0 || value.Any(char.IsWhiteSpace))

@@ -40,7 +40,7 @@ public class EvalCommandTests
         Assert.Equal(1.0, metrics.GetProperty("recall_at_100").GetDouble()); // every document is retrieved
         // the run file read back as trec_eval reads it gives the numbers of results.json
         var qrels = BeirDataset.Load(data, "test").Qrels;
-        var reread = RetrievalMetrics.Evaluate(qrels, TrecEvalVectorTests.ReadRun(runPath));
+        var reread = RetrievalMetrics.Evaluate(qrels, TrecRunFile.Read(runPath));
         foreach (var metric in RetrievalMetrics.Reported)
         {
             double value = metrics.GetProperty(metric.Name).GetDouble();

@@ -151,7 +151,7 @@ public class HandMadeBeirTests
         Assert.Equal("q1 Q0 d6 12 -1 hand", lines[11]);
         Assert.Equal("q2 Q0 d2 1 1 hand", lines[12]);
         // read back as trec_eval reads it (the rank column ignored), the run gives the same measures
-        var reread = RetrievalMetrics.Evaluate(data.Qrels, TrecEvalVectorTests.ReadRun(runPath));
+        var reread = RetrievalMetrics.Evaluate(data.Qrels, TrecRunFile.Read(runPath));
         Assert.Equal(report.Mean, reread.Mean);
         Assert.Empty(Directory.GetFiles(folder, ".*"));
 

@@ -12,7 +12,7 @@ namespace Trainer.Tests.Evaluation;
 public partial class TrecEvalVectorTests
 {
     private static readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> Qrels = ReadQrels(TestPaths.Fixture("trec_eval", "qrels.test"));
-    private static readonly IReadOnlyDictionary<string, IReadOnlyList<ScoredDoc>> Run = ReadRun(TestPaths.Fixture("trec_eval", "results.test"));
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<ScoredDoc>> Run = TrecRunFile.Read(TestPaths.Fixture("trec_eval", "results.test"));
 
     [GeneratedRegex(@"^(ndcg_cut|recall|map_cut|P)_(\d+)$")]
     private static partial Regex CutMeasure();
@@ -106,18 +106,6 @@ public partial class TrecEvalVectorTests
             docs.Add(fields[2], int.Parse(fields[3], CultureInfo.InvariantCulture));
         }
         return qrels.ToDictionary(q => q.Key, q => (IReadOnlyDictionary<string, int>)q.Value, StringComparer.Ordinal);
-    }
-
-    /// <summary>TREC run: <c>query Q0 doc rank score run</c>, white-space separated; the rank is ignored, as by trec_eval.</summary>
-    internal static IReadOnlyDictionary<string, IReadOnlyList<ScoredDoc>> ReadRun(string path)
-    {
-        var run = new Dictionary<string, List<ScoredDoc>>(StringComparer.Ordinal);
-        foreach (var fields in File.ReadLines(path).Select(l => l.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length > 0))
-        {
-            if (!run.TryGetValue(fields[0], out var docs)) run[fields[0]] = docs = [];
-            docs.Add(new ScoredDoc(fields[2], double.Parse(fields[4], CultureInfo.InvariantCulture)));
-        }
-        return run.ToDictionary(q => q.Key, q => (IReadOnlyList<ScoredDoc>)q.Value, StringComparer.Ordinal);
     }
 
     /// <summary>trec_eval output lines: <c>measure \t query \t value</c> (non-numeric values such as runid skipped).</summary>
