@@ -150,10 +150,11 @@ public static class HardNegativeMiner
 
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
+        int lastDone = -1;
         void Report(string what, int done, int total, bool force = false)
         {
-            if (!force && (clock.Elapsed - lastReport).TotalSeconds < 2) return;
-            lastReport = clock.Elapsed;
+            if (done == lastDone || (!force && (clock.Elapsed - lastReport).TotalSeconds < 2)) return;
+            (lastReport, lastDone) = (clock.Elapsed, done);
             log.WriteLine($"mine: {what} {done}/{total} ({100.0 * done / total:F1}%), {done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F1}/s");
         }
 
@@ -161,7 +162,7 @@ public static class HardNegativeMiner
             done => Report("queries", done, queries.Count));
         Report("queries", queries.Count, queries.Count, force: true);
         clock.Restart();
-        lastReport = TimeSpan.Zero;
+        (lastReport, lastDone) = (TimeSpan.Zero, -1);
 
         using var scope = NewDisposeScope();
         var ids = Enumerable.Range(0, documents.Count).Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
