@@ -48,10 +48,13 @@ public sealed class CheckpointStore(string outputDir)
         return final;
     }
 
-    /// <summary>Deletes all but the newest <paramref name="keepLast"/> checkpoints.</summary>
-    public void Prune(int keepLast)
+    /// <summary>
+    /// Deletes all but the newest <paramref name="keepLast"/> checkpoints and the one named <paramref name="keep"/>
+    /// (a folder name in output_dir: checkpoint.keep_best's best checkpoint).
+    /// </summary>
+    public void Prune(int keepLast, string? keep = null)
     {
-        foreach (var (_, dir) in Checkpoints().Skip(keepLast)) Directory.Delete(dir, recursive: true);
+        foreach (var (_, dir) in Checkpoints().Skip(keepLast).Where(c => Path.GetFileName(c.Dir) != keep)) Directory.Delete(dir, recursive: true);
     }
 
     /// <summary>Checkpoints by step, newest first (temporary folders excluded).</summary>

@@ -1,3 +1,4 @@
+using Trainer.Evaluation;
 using Trainer.Models;
 using Trainer.Models.Lora;
 
@@ -48,6 +49,15 @@ public static class ConfigSchema
 
         ConfigKey.Int("checkpoint.every_steps", 1, c => c.Checkpoint.EverySteps, (c, v) => c with { Checkpoint = c.Checkpoint with { EverySteps = v!.Value } }),
         ConfigKey.Int("checkpoint.keep_last", 1, c => c.Checkpoint.KeepLast, (c, v) => c with { Checkpoint = c.Checkpoint with { KeepLast = v!.Value } }),
+        ConfigKey.String("checkpoint.keep_best", c => c.Checkpoint.KeepBest, (c, v) => c with { Checkpoint = c.Checkpoint with { KeepBest = v } }, nullable: true),
+
+        ConfigKey.String("eval.data", c => c.Eval.Data, (c, v) => c with { Eval = c.Eval with { Data = v } }, nullable: true, isPath: true),
+        ConfigKey.String("eval.split", c => c.Eval.Split, (c, v) => c with { Eval = c.Eval with { Split = v! } }),
+        ConfigKey.Int("eval.every_steps", 1, c => c.Eval.EverySteps, (c, v) => c with { Eval = c.Eval with { EverySteps = v!.Value } }),
+        ConfigKey.Int("eval.max_queries", 1, c => c.Eval.MaxQueries, (c, v) => c with { Eval = c.Eval with { MaxQueries = v } }, nullable: true),
+        ConfigKey.String("eval.instruction", c => c.Eval.Instruction, (c, v) => c with { Eval = c.Eval with { Instruction = v } }, nullable: true),
+        ConfigKey.Int("eval.top_k", 1, c => c.Eval.TopK, (c, v) => c with { Eval = c.Eval with { TopK = v!.Value } }),
+        ConfigKey.Int("eval.batch_size", 1, c => c.Eval.BatchSize, (c, v) => c with { Eval = c.Eval with { BatchSize = v!.Value } }),
     ];
 
     /// <summary>Checks that need more than one key, or the file system.</summary>
@@ -68,5 +78,23 @@ public static class ConfigSchema
             throw new ConfigException($"training.device = {config.Training.Device} is invalid; expected cpu, cuda or cuda:N.");
         foreach (var device in config.Training.Devices?.Where(d => d != "auto") ?? [])
             if (!DTypes.IsDeviceName(device)) throw new ConfigException($"training.devices entry {device} is invalid; expected cpu, cuda, cuda:N, or [auto].");
+        ValidateKeepBest(config);
+    }
+
+    /// <summary>
+    /// checkpoint.keep_best names a measure of the evaluation, so it needs eval.data, and an evaluation at every
+    /// checkpoint: checkpoint.every_steps a multiple of eval.every_steps (the last step is always both).
+    /// </summary>
+    private static void ValidateKeepBest(TrainConfig config)
+    {
+        if (config.Checkpoint.KeepBest is not { } metric) return;
+        var names = RetrievalMetrics.Reported.Select(m => m.Name).ToList();
+        if (!names.Contains(metric))
+            throw ConfigKey.Invalid("checkpoint.keep_best", metric, $"one of {string.Join(", ", names)}, or null");
+        if (config.Eval.Data is null)
+            throw new ConfigException($"checkpoint.keep_best = {metric} needs eval.data: a BEIR folder to evaluate the checkpoints on.");
+        if (config.Checkpoint.EverySteps % config.Eval.EverySteps != 0)
+            throw new ConfigException($"checkpoint.keep_best = {metric} needs an evaluation at every checkpoint: checkpoint.every_steps ({config.Checkpoint.EverySteps}) " +
+                                      $"must be a multiple of eval.every_steps ({config.Eval.EverySteps}).");
     }
 }

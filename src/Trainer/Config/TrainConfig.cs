@@ -15,6 +15,7 @@ public sealed record TrainConfig
     public DataSection Data { get; init; } = new();
     public TrainingSection Training { get; init; } = new();
     public CheckpointSection Checkpoint { get; init; } = new();
+    public EvalSection Eval { get; init; } = new();
 }
 
 public sealed record ModelSection
@@ -101,4 +102,32 @@ public sealed record CheckpointSection
 {
     public int EverySteps { get; init; } = 100;
     public int KeepLast { get; init; } = 3;
+
+    /// <summary>A retrieval measure (<c>ndcg_at_10</c>, ...) whose best checkpoint is kept beside the newest <see cref="KeepLast"/>; null = off.</summary>
+    public string? KeepBest { get; init; }
+}
+
+/// <summary>
+/// Retrieval evaluation during training on a BEIR folder: before the first step of a new run, every
+/// <see cref="EverySteps"/> steps, and after the last. Off when <see cref="Data"/> is null.
+/// </summary>
+public sealed record EvalSection
+{
+    /// <summary>The BEIR folder (<c>corpus.jsonl</c>, <c>queries.jsonl</c>, <c>qrels/SPLIT.tsv</c>); null = no evaluation.</summary>
+    public string? Data { get; init; }
+
+    public string Split { get; init; } = "dev";
+    public int EverySteps { get; init; } = 100;
+
+    /// <summary>The first N queries of the split (in <c>queries.jsonl</c> order); null = all.</summary>
+    public int? MaxQueries { get; init; }
+
+    /// <summary>The queries' instruction; null = <see cref="DataSection.DefaultInstruction"/>, "" = none.</summary>
+    public string? Instruction { get; init; }
+
+    public int TopK { get; init; } = 100;
+    public int BatchSize { get; init; } = 16;
+
+    /// <summary>The instruction queries are formatted with (null = no prefix).</summary>
+    public string? QueryInstruction(DataSection data) => Instruction is null ? data.DefaultInstruction : Instruction.Length == 0 ? null : Instruction;
 }

@@ -1,6 +1,8 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using TorchSharp.Modules;
+using Trainer.Evaluation;
 using static TorchSharp.torch;
 
 namespace Trainer.Training;
@@ -12,9 +14,10 @@ public sealed record StepMetrics(int Step, int Epoch, double Loss, double Learni
 /// <summary>
 /// Writes each logged step three ways: a JSON line appended to <c>metrics.jsonl</c>, the same scalars as TensorBoard
 /// scalars <c>train/&lt;name&gt;</c> under <c>tensorboard/</c> (the step is the x axis), and a plain console line with
-/// an ETA (no carriage returns, so CI logs read the same).
-/// A resumed run first drops the lines after its checkpoint's step (<paramref name="resumedStep"/>), so every step
-/// appears once. NaN and ±Inf are written as the strings "NaN", "Infinity", "-Infinity".
+/// an ETA (no carriage returns, so CI logs read the same). Each evaluation is a line of its own, with the same step
+/// and <c>eval_</c> fields, and TensorBoard scalars <c>eval/&lt;name&gt;</c>.
+/// A resumed run first drops the lines after its checkpoint's step (<paramref name="resumedStep"/>), so every step's
+/// lines appear once. NaN and ±Inf are written as the strings "NaN", "Infinity", "-Infinity".
 /// </summary>
 public sealed class MetricsLog(string outputDir, TextWriter console, int totalSteps, int resumedStep = 0) : IDisposable
 {
@@ -34,6 +37,30 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
         console.WriteLine($"step {m.Step}/{totalSteps} | epoch {m.Epoch} | loss {m.Loss:F4} | lr {m.LearningRate:E2} | grad_norm {m.GradNorm:F3} | " +
                           $"{m.SamplesPerSecond:F1} samples/s | {m.TokensPerSecond:F0} tok/s | elapsed {Format(TimeSpan.FromSeconds(m.ElapsedSeconds))} | " +
                           (eta is TimeSpan left ? $"ETA {Format(left)}" : "ETA estimating"));
+    }
+
+    /// <summary>Logs one evaluation: a metrics.jsonl line, <c>eval/&lt;name&gt;</c> scalars and a console line.</summary>
+    public void WriteEval(EvalMetrics e)
+    {
+        _jsonl.WriteLine(Serialize(e));
+        _jsonl.Flush();
+        foreach (var (name, value) in Scalars(e)) _tensorboard.add_scalar("eval/" + name, (float)value, e.Step);
+        console.WriteLine($"eval step {e.Step}/{totalSteps} | {e.Split}: {e.Queries} queries | " +
+                          string.Join(" | ", RetrievalMetrics.Reported.Select(m => $"{m.Label} {e.Mean[m.Name]:F4}")) + $" | {e.Seconds:F1} s");
+    }
+
+    /// <summary>Every value of an evaluation line but the step, by its JSON name less the <c>eval_</c> prefix: what TensorBoard gets.</summary>
+    public static IReadOnlyList<(string Name, double Value)> Scalars(EvalMetrics e) =>
+    [
+        .. RetrievalMetrics.Reported.Select(m => (m.Name, e.Mean[m.Name])), ("queries", e.Queries), ("runtime_s", e.Seconds),
+    ];
+
+    /// <summary>The JSON line of one evaluation: <c>{"step": N, "eval_ndcg_at_10": …, …, "eval_queries": Q, "eval_runtime_s": S}</c>.</summary>
+    public static string Serialize(EvalMetrics e)
+    {
+        var line = new JsonObject { ["step"] = e.Step };
+        foreach (var (name, value) in Scalars(e)) line["eval_" + name] = name == "queries" ? e.Queries : value;
+        return line.ToJsonString(Json);
     }
 
     /// <summary>Every value of a metrics.jsonl line but the step, by its JSON name: what TensorBoard gets.</summary>

@@ -16,6 +16,14 @@ public static class ResumeCheck
     public static readonly string[] Changeable =
         ["output_dir", "training.log_every_steps", "training.on_nonfinite", "checkpoint.every_steps", "checkpoint.keep_last"];
 
+    /// <summary>
+    /// Evaluation never touches training (no RNG, no weights), so every eval.* key may change, except while
+    /// checkpoint.keep_best is on: then the keys that define the measured values (which data, which queries, how they
+    /// are formatted, how deep the ranking goes) stay, so that the best checkpoint so far and a new one are compared on
+    /// the same measure; only these may change then. checkpoint.keep_best itself never changes on resume.
+    /// </summary>
+    public static readonly string[] EvalCadence = ["eval.every_steps", "eval.batch_size"];
+
     /// <summary>The run length may change too, but not below the checkpoint's step.</summary>
     public static readonly string[] Length = ["training.max_steps", "training.epochs"];
 
@@ -30,7 +38,8 @@ public static class ResumeCheck
         var saved = ConfigLoader.Load(Path.Combine(checkpoint, CheckpointStore.ConfigFile));
         var changes = new List<string>();
         var lengthChanges = new List<string>();
-        foreach (var key in ConfigSchema.Keys.Where(k => !Changeable.Contains(k.Path)))
+        bool evalChangeable = saved.Checkpoint.KeepBest is null;
+        foreach (var key in ConfigSchema.Keys.Where(k => !Changeable.Contains(k.Path) && !EvalCadence.Contains(k.Path) && !(evalChangeable && IsEvalKey(k.Path))))
         {
             string before = Format(key.Get(saved)), after = Format(key.Get(config));
             if (before != after) (Length.Contains(key.Path) ? lengthChanges : changes).Add($"{key.Path}: {before} → {after}");
@@ -42,9 +51,11 @@ public static class ResumeCheck
                 changes.Add($"data.train file {file}: sha256 {before[..Math.Min(12, before.Length)]}… → {after[..12]}… (content changed)");
         if (changes.Count == 0) return;
         throw new ConfigException($"Cannot resume from {checkpoint}: {string.Join("; ", changes)}. On resume only {string.Join(", ", Length)} " +
-                                  $"(not below step {state.Step}) and {string.Join(", ", Changeable)} may change; " +
+                                  $"(not below step {state.Step}), {string.Join(", ", Changeable)} and {(evalChangeable ? "eval.*" : string.Join(", ", EvalCadence) + " (checkpoint.keep_best is on)")} may change; " +
                                   $"to start a new run from these weights, set lora.init_adapter: {checkpoint} in a fresh output_dir.");
     }
+
+    private static bool IsEvalKey(string path) => path.StartsWith("eval.", StringComparison.Ordinal);
 
     private static string Format(object? value) => value switch
     {

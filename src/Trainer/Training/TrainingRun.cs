@@ -16,7 +16,7 @@ namespace Trainer.Training;
 /// <summary>
 /// The contrastive LoRA recipe, top to bottom: read data, load the base model with adapters, then for each step
 /// build the batch, embed [queries; positives; negatives], take InfoNCE, back-propagate into the adapters,
-/// clip, set the scheduled learning rate, step AdamW, log, checkpoint.
+/// clip, set the scheduled learning rate, step AdamW, log, evaluate (when due), checkpoint.
 /// </summary>
 public sealed class TrainingRun
 {
@@ -43,6 +43,7 @@ public sealed class TrainingRun
         var schedule = new LearningRateSchedule(t.LrScheduler, t.LearningRate, t.WarmupSteps, totalSteps);
         var dataSha256 = ResumeCheck.HashData(_config.Data.Train);
         if (resumeDir is not null) ResumeCheck.Verify(resumeDir, _config, totalSteps, dataSha256);
+        var evaluation = TrainingEvaluation.Load(_config, tokenizer, _log); // fail fast: before the weights load
 
         var devices = t.ReplicaDevices();
         var lora = _config.Lora.InitAdapter is { } init ? AdapterSettingsFrom(init) : _config.Lora.ToSettings();
@@ -54,7 +55,8 @@ public sealed class TrainingRun
         using var optimizer = new AdamW(trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay, false, false);
         var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature);
 
-        var (step, elapsedBefore) = resumeDir is null ? (0, 0.0) : Restore(resumeDir, replicas, optimizer);
+        // checkpoint.keep_best: the best checkpoint so far (a folder name in output_dir) and its value (higher is better for every measure)
+        var (step, elapsedBefore, bestCheckpoint, bestValue) = resumeDir is null ? (0, 0.0, null, null) : Restore(resumeDir, replicas, optimizer);
         if (step >= totalSteps)
         {
             _log.WriteLine($"nothing to do: the run is complete at step {step}/{totalSteps} (adapter in {resumeDir})");
@@ -79,6 +81,7 @@ public sealed class TrainingRun
         int[] order = [];
         int orderEpoch = -1;
         model.train();
+        if (evaluation is not null && step == 0) metrics.WriteEval(evaluation.Run(model, 0)); // the base model (B = 0), before the first step
         while (step < totalSteps && (_options.StopAfterSteps is not int stop || stepsThisRun < stop))
         {
             int epoch = step / stepsPerEpoch, index = step % stepsPerEpoch * t.BatchSize;
@@ -100,9 +103,14 @@ public sealed class TrainingRun
                 metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds),
                     eta.Remaining(totalSteps - step));
             if (!finite) OnNonFinite(step, loss, gradNorm, lr, trainable);
+            EvalMetrics? evaluated = null;
+            if (evaluation is not null && evaluation.IsDue(step, totalSteps)) // before the checkpoint, so its state can name the best
+                metrics.WriteEval(evaluated = evaluation.Run(model, step));
             if (step % _config.Checkpoint.EverySteps == 0 || step == totalSteps)
             {
                 int nextEpoch = step / stepsPerEpoch, nextIndex = step % stepsPerEpoch * t.BatchSize;
+                if (_config.Checkpoint.KeepBest is { } measure && evaluated?.Mean[measure] is double value && double.IsFinite(value) && (bestValue is not double before || value > before))
+                    (bestCheckpoint, bestValue) = (CheckpointStore.Prefix + step.ToString(System.Globalization.CultureInfo.InvariantCulture), value);
                 lastCheckpoint = SaveCheckpoint(store, replicas, optimizer, new TrainingState
                 {
                     Step = step,
@@ -114,17 +122,20 @@ public sealed class TrainingRun
                     ConfigSha256 = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ConfigLoader.ToYaml(_config)))),
                     DataSha256 = dataSha256,
                     ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds,
+                    BestCheckpoint = bestCheckpoint,
+                    BestMetric = bestValue,
                 });
             }
         }
+        if (bestCheckpoint is not null) _log.WriteLine($"best checkpoint: {Path.Combine(_config.OutputDir, bestCheckpoint)} ({_config.Checkpoint.KeepBest} {bestValue:F4})");
         if (data.Skipped > 0) _log.WriteLine($"skipped {data.Skipped} invalid row(s); first: {data.SkipReasons[0]}");
         _log.WriteLine($"done: step {step}/{totalSteps} in {clock.Elapsed.TotalSeconds:F1} s ({stepsThisRun / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F2} steps/s); " +
                        $"peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}; adapter in {lastCheckpoint ?? "(no checkpoint written)"}");
         return new TrainSummary(firstStep, step, firstLoss, lastLoss, clock.Elapsed.TotalSeconds, lastCheckpoint);
     }
 
-    /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached.</summary>
-    private (int Step, double Elapsed) Restore(string dir, ReplicaSet replicas, AdamW optimizer)
+    /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached, and the best checkpoint it names.</summary>
+    private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, ReplicaSet replicas, AdamW optimizer)
     {
         var state = TrainingState.Load(dir);
         if (state.DropoutRngStates.Count != replicas.Count)
@@ -135,7 +146,7 @@ public sealed class TrainingRun
         for (int r = 0; r < replicas.Count; r++)
             GeneratorState.Set(replicas.Models[r].DropoutGenerator, Convert.FromBase64String(state.DropoutRngStates[r]));
         _log.WriteLine($"resumed from {dir} at step {state.Step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
-        return (state.Step, state.ElapsedSeconds);
+        return (state.Step, state.ElapsedSeconds, state.BestCheckpoint, state.BestMetric);
     }
 
     /// <summary>
@@ -199,7 +210,7 @@ public sealed class TrainingRun
             (state with { DropoutRngStates = states }).Save(temp);
             File.WriteAllText(Path.Combine(temp, CheckpointStore.ConfigFile), ConfigLoader.ToYaml(_config));
         });
-        store.Prune(_config.Checkpoint.KeepLast);
+        store.Prune(_config.Checkpoint.KeepLast, keep: state.BestCheckpoint);
         return dir;
     }
 

@@ -6,7 +6,8 @@ namespace Trainer.Training;
 /// <summary>
 /// Where training stands after <see cref="Step"/> optimizer steps: the data cursor (epoch and index within that
 /// epoch's order), the dropout RNG state, and what the run was configured with and trained on (config hash, sha256
-/// of each training file). Written with every checkpoint, next to the adapter and the optimizer state.
+/// of each training file), and with checkpoint.keep_best, which checkpoint is the best so far. Written with every
+/// checkpoint, next to the adapter and the optimizer state.
 /// </summary>
 public sealed record TrainingState
 {
@@ -24,6 +25,12 @@ public sealed record TrainingState
     /// <summary>sha256 (lowercase hex) of each data.train file, by path; resume refuses files whose content changed.</summary>
     [JsonPropertyName("data_sha256")] public IReadOnlyDictionary<string, string> DataSha256 { get; init; } = new Dictionary<string, string>();
     [JsonPropertyName("elapsed_s")] public double ElapsedSeconds { get; init; }
+
+    /// <summary>With checkpoint.keep_best: the folder name (in output_dir) of the best checkpoint so far, this one included; else null.</summary>
+    [JsonPropertyName("best_checkpoint")] public string? BestCheckpoint { get; init; }
+
+    /// <summary>With checkpoint.keep_best: that checkpoint's value of the keep_best measure; else null.</summary>
+    [JsonPropertyName("best_metric")] public double? BestMetric { get; init; }
 
     public void Save(string dir) =>
         File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));

@@ -35,6 +35,33 @@ public class MetricsLogTests
     }
 
     [Fact]
+    public void Evaluation_lines_carry_their_step_and_a_resume_drops_them_like_step_lines()
+    {
+        var dir = TestPaths.TempDir("metrics-eval");
+        var path = Path.Combine(dir, MetricsLog.FileName);
+        EvalMetrics Eval(int step) => new(step, "dev", new Dictionary<string, double>
+            { ["ndcg_at_10"] = step / 8.0, ["recall_at_100"] = 0.75, ["mrr_at_10"] = 0.25, ["map_at_100"] = 0.125 }, 30, 1.5);
+        var console = new StringWriter();
+        using (var log = new MetricsLog(dir, console, 4))
+        {
+            log.WriteEval(Eval(0));
+            for (int step = 1; step <= 4; step++)
+            {
+                log.Write(new StepMetrics(step, 0, 1.0 / step, 1e-3, 0.5, 10, 100, step), null);
+                if (step % 2 == 0) log.WriteEval(Eval(step));
+            }
+        }
+        Assert.Equal("""{"step":2,"eval_ndcg_at_10":0.25,"eval_recall_at_100":0.75,"eval_mrr_at_10":0.25,"eval_map_at_100":0.125,"eval_queries":30,"eval_runtime_s":1.5}""",
+            File.ReadAllLines(path)[3]);
+        Assert.Contains("eval step 2/4 | dev: 30 queries | nDCG@10 0.2500 | Recall@100 0.7500 | MRR@10 0.2500 | MAP@100 0.1250 | 1.5 s", console.ToString());
+
+        using (new MetricsLog(dir, TextWriter.Null, 4, resumedStep: 2)) { }
+        var kept = File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([0, 1, 2, 2], kept.Select(l => l.GetProperty("step").GetInt32()));
+        Assert.True(kept[^1].TryGetProperty("eval_ndcg_at_10", out _)); // an evaluation runs before its step's checkpoint, so it stays with it
+    }
+
+    [Fact]
     public void TensorBoard_gets_every_scalar_of_the_metrics_line()
     {
         var dir = TestPaths.TempDir("metrics-tensorboard");

@@ -23,6 +23,8 @@ public class TrainingStateTests
             ConfigSha256 = "ABCD",
             DataSha256 = new Dictionary<string, string> { ["/data/train.jsonl"] = "0123abcd" },
             ElapsedSeconds = 1.25,
+            BestCheckpoint = "checkpoint-8",
+            BestMetric = 0.4375,
         };
         state.Save(dir);
         var read = TrainingState.Load(dir);
