@@ -40,7 +40,7 @@ public class MetricsLogTests
         var dir = TestPaths.TempDir("metrics-eval");
         var path = Path.Combine(dir, MetricsLog.FileName);
         EvalMetrics Eval(int step) => new(step, "dev", new Dictionary<string, double>
-            { ["ndcg_at_10"] = step / 8.0, ["recall_at_100"] = 0.75, ["mrr_at_10"] = 0.25, ["map_at_100"] = 0.125 }, 30, 1.5);
+        { ["ndcg_at_10"] = step / 8.0, ["recall_at_100"] = 0.75, ["mrr_at_10"] = 0.25, ["map_at_100"] = 0.125 }, 30, 1.5);
         var console = new StringWriter();
         using (var log = new MetricsLog(dir, console, 4))
         {
