@@ -99,7 +99,7 @@ public class DataGuardTests
     public async Task Whitespace_only_parquet_string_names_the_row()
     {
         var parquet = Path.Combine(Folder(), "spaces.parquet");
-        await ParquetSerializer.SerializeAsync(new[] { new TrainingDataTests.FlagRow { query = "q", pos = ["p", "\t "] } }, parquet);
+        await ParquetSerializer.SerializeAsync(new[] { new TrainingDataTests.FlagRow { query = "q", pos = ["p", "\t "] } }, parquet, cancellationToken: TestContext.Current.CancellationToken);
         var e = Assert.Throws<InvalidDataException>(() => TrainingDataReader.Read([parquet], null, skipInvalid: false));
         Assert.Equal($"{parquet} row 1: column \"pos\" holds a whitespace-only string.", e.Message);
     }

@@ -27,7 +27,7 @@ public class TrainingDataTests
             "",
             """{"query": "q2", "positive": "p2"}""");
         var parquet = Path.Combine(TestPaths.TempDir("data"), "b.parquet");
-        await ParquetSerializer.SerializeAsync(new[] { new FlagRow { query = "q3", pos = ["p3a", "p3b"], neg = ["n3a", "n3b", "n3c"] } }, parquet);
+        await ParquetSerializer.SerializeAsync(new[] { new FlagRow { query = "q3", pos = ["p3a", "p3b"], neg = ["n3a", "n3b", "n3c"] } }, parquet, cancellationToken: TestContext.Current.CancellationToken);
 
         var result = TrainingDataReader.Read([jsonl, parquet], defaultInstruction: "Default", skipInvalid: false);
         var rows = result.Examples;
@@ -80,7 +80,7 @@ public class TrainingDataTests
     public async Task Bad_parquet_row_names_the_row()
     {
         var parquet = Path.Combine(TestPaths.TempDir("data"), "bad.parquet");
-        await ParquetSerializer.SerializeAsync(new[] { new FlagRow { query = "q", pos = ["p"] }, new FlagRow { query = "", pos = ["p"] } }, parquet);
+        await ParquetSerializer.SerializeAsync(new[] { new FlagRow { query = "q", pos = ["p"] }, new FlagRow { query = "", pos = ["p"] } }, parquet, cancellationToken: TestContext.Current.CancellationToken);
         var e = Assert.Throws<InvalidDataException>(() => TrainingDataReader.Read([parquet], null, skipInvalid: false));
         Assert.Equal($"{parquet} row 2: column \"query\" is an empty string.", e.Message);
     }
