@@ -48,8 +48,8 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
             var defaults = File.Exists(Path.Combine(model, ExportJob.EmbeddingConfigFile)) ? FromEmbeddingConfig(model) : new ModelSource(model, null, null, null, null);
             if (adapter is null) return defaults;
             var adapterDir = CheckpointStore.Resolve(adapter, log, allowPlainAdapter: true);
-            return (IsCheckpoint(adapterDir) ? Trained(adapterDir, ConfigLoader.Load(Path.Combine(adapterDir, CheckpointStore.ConfigFile))) : defaults)
-                with { ModelDir = model, AdapterDir = adapterDir };
+            var settings = IsCheckpoint(adapterDir) ? Trained(adapterDir, ConfigLoader.Load(Path.Combine(adapterDir, CheckpointStore.ConfigFile))) : defaults;
+            return settings with { ModelDir = model, AdapterDir = adapterDir };
         }
         if (!File.Exists(Path.Combine(model, TrainingState.FileName)) && !new CheckpointStore(model).Checkpoints().Any())
             throw new InvalidDataException($"--model {model} is neither a model folder ({Models.PretrainedLoader.ConfigFile}) nor a checkpoint-<step> folder " +
