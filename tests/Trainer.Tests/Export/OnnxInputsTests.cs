@@ -6,15 +6,17 @@ using Trainer.Text;
 namespace Trainer.Tests.Export;
 
 /// <summary>
-/// What the exported graph makes of inputs that other stacks build: left padding (transformers.js pools the last
-/// column) and a long text that a tokenizer cut after adding BOS and EOS (transformers.js' truncation drops the EOS)
-/// give the same sentence_embedding as <c>trainer tokenize</c>'s right-padded rows.
+/// What the exported graph makes of inputs that other stacks build: left padding, and a long text that a tokenizer cut
+/// after adding BOS and EOS (transformers.js' truncation drops the EOS), give the same sentence_embedding as
+/// <c>trainer tokenize</c>'s right-padded rows; and the last column of last_hidden_state (what transformers.js'
+/// last_token pooling reads) is the EOS state with either padding.
 /// </summary>
 public class OnnxInputsTests(TrainedCheckpoint trained) : IClassFixture<TrainedCheckpoint>
 {
     private const int MaxLength = 24; // the fixture's training max_length
 
-    private static float[][] Run(InferenceSession session, int[][] rows, bool leftPad)
+    /// <summary>sentence_embedding per row, and the last column of last_hidden_state L2-normalised (transformers.js' last_token + normalize).</summary>
+    private static (float[][] Embeddings, float[][] LastColumn) Run(InferenceSession session, int[][] rows, bool leftPad)
     {
         int width = rows.Max(r => r.Length);
         var ids = new DenseTensor<long>([rows.Length, width]);
@@ -31,8 +33,16 @@ public class OnnxInputsTests(TrainedCheckpoint trained) : IClassFixture<TrainedC
         }
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("attention_mask", mask)]);
         var flat = results.First(r => r.Name == "sentence_embedding").AsEnumerable<float>().ToArray();
+        var hidden = results.First(r => r.Name == "last_hidden_state").AsEnumerable<float>().ToArray();
         int h = flat.Length / rows.Length;
-        return Enumerable.Range(0, rows.Length).Select(b => flat[(b * h)..((b + 1) * h)]).ToArray();
+        var embeddings = Enumerable.Range(0, rows.Length).Select(b => flat[(b * h)..((b + 1) * h)]).ToArray();
+        var lastColumn = Enumerable.Range(0, rows.Length).Select(b =>
+        {
+            var v = hidden[((b * width + width - 1) * h)..((b * width + width) * h)];
+            double norm = Math.Sqrt(v.Sum(x => (double)x * x));
+            return v.Select(x => (float)(x / norm)).ToArray();
+        }).ToArray();
+        return (embeddings, lastColumn);
     }
 
     [Fact]
@@ -49,10 +59,15 @@ public class OnnxInputsTests(TrainedCheckpoint trained) : IClassFixture<TrainedC
         ];
         Assert.Equal(MaxLength, rows[0].Length);
         using var session = new InferenceSession(Path.Combine(export.OutputDir, "onnx", ExportJob.OnnxFile));
-        var expected = Run(session, rows, leftPad: false);
+        var (expected, lastColumn) = Run(session, rows, leftPad: false);
+        for (int b = 0; b < rows.Length; b++) Assert.True(Golden.MaxAbsDiff(expected[b], lastColumn[b]) <= 1e-6, $"last column of right-padded row {b}");
 
         var left = Run(session, rows, leftPad: true);
-        for (int b = 0; b < rows.Length; b++) Assert.True(Golden.MaxAbsDiff(expected[b], left[b]) <= 1e-5, $"left-padded row {b}: {Golden.MaxAbsDiff(expected[b], left[b])}");
+        for (int b = 0; b < rows.Length; b++)
+        {
+            Assert.True(Golden.MaxAbsDiff(expected[b], left.Embeddings[b]) <= 1e-5, $"left-padded row {b}: {Golden.MaxAbsDiff(expected[b], left.Embeddings[b])}");
+            Assert.True(Golden.MaxAbsDiff(expected[b], left.LastColumn[b]) <= 1e-5, $"last column of left-padded row {b}");
+        }
 
         // As transformers.js truncates: BOS + the text's first max_length − 1 ids, no EOS; it differs from ours in its last id only.
         int[][] cut = [tokenizer.Encode(longText, "Find the abstract", MaxLength + 1)[..MaxLength], rows[1], tokenizer.Encode(longText, null, MaxLength + 1)[..MaxLength]];
@@ -61,7 +76,11 @@ public class OnnxInputsTests(TrainedCheckpoint trained) : IClassFixture<TrainedC
         foreach (var leftPad in new[] { false, true })
         {
             var got = Run(session, cut, leftPad);
-            for (int b = 0; b < rows.Length; b++) Assert.True(Golden.MaxAbsDiff(expected[b], got[b]) <= 1e-5, $"cut row {b} (left {leftPad})");
+            for (int b = 0; b < rows.Length; b++)
+            {
+                Assert.True(Golden.MaxAbsDiff(expected[b], got.Embeddings[b]) <= 1e-5, $"cut row {b} (left {leftPad})");
+                Assert.True(Golden.MaxAbsDiff(expected[b], got.LastColumn[b]) <= 1e-5, $"last column of cut row {b} (left {leftPad})");
+            }
         }
         Assert.True(Golden.MaxAbsDiff(expected[0], expected[2]) > 1e-3); // the rows differ, so the comparisons mean something
     }
