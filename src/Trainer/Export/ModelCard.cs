@@ -42,8 +42,8 @@ public static class ModelCard
         var state = TrainingState.Load(f.Checkpoint);
         bool safetensors = f.Options.Formats.Contains("safetensors"), onnx = f.Options.Formats.Contains("onnx");
         var card = new StringBuilder();
-        card.Append("---\nlibrary_name: sentence-transformers\npipeline_tag: sentence-similarity\ntags:\n- sentence-transformers\n- feature-extraction\n- sentence-similarity\n");
-        if (safetensors) card.Append("- transformers\n- text-embeddings-inference\n");
+        card.Append("---\nlibrary_name: sentence-transformers\npipeline_tag: sentence-similarity\ntags:\n- sentence-transformers\n- feature-extraction\n- sentence-similarity\n- text-embeddings-inference\n");
+        if (safetensors) card.Append("- transformers\n");
         if (onnx) card.Append("- onnx\n- transformers.js\n");
         card.Append("---\n\n");
         card.Append(CultureInfo.InvariantCulture, $"# {f.Name}\n\n");
@@ -206,7 +206,7 @@ public static class ModelCard
             card.Append("env.allowRemoteModels = false; // read the folder from disk\n");
             card.Append(CultureInfo.InvariantCulture, $"const extractor = await pipeline(\"feature-extraction\", {path});\n");
             card.Append(CultureInfo.InvariantCulture, $"const output = await extractor([{prompt} + {query}, {document}], {{ pooling: \"last_token\", normalize: true }});\nconsole.log(output.tolist());\n```\n\n");
-            card.Append("It runs `onnx/model.onnx`. transformers.js cuts a long text after adding BOS and EOS, which drops the EOS; the model reads EOS at each row's last position whatever id is there, so a cut text gives the same vector as everywhere else. `last_token` pooling takes the last column, so a batch must be left-padded (`tokenizer_config.json` sets `padding_side`); the model's own output `sentence_embedding` (`const { sentence_embedding } = await model(tokenizer(texts, { padding: true, truncation: true }))` with `AutoModel` and `AutoTokenizer`) is pooled and normalised for either padding side.\n\n");
+            card.Append("It runs `onnx/model.onnx`. transformers.js cuts a long text after adding BOS and EOS, which drops the EOS; the model reads EOS at each row's last position whatever id is there, so a cut text gives the same vector as everywhere else. `last_token` pooling reads the last column of `last_hidden_state`, and the model repeats each row's EOS state over the padding after it, so batches of different lengths pool correctly. The model's own output `sentence_embedding` is pooled and normalised already: `const { sentence_embedding } = await model(tokenizer(texts, { padding: true, truncation: true }))` with `AutoModel` and `AutoTokenizer`.\n\n");
 
             var tokenizer = EmbeddingTokenizer.Load(f.Config.Model.Path);
             var ids = new[] { tokenizer.Encode(ExampleQuery, f.Config.Data.DefaultInstruction, maxLength), tokenizer.Encode(ExampleDocument, null, maxLength) };
@@ -220,13 +220,13 @@ public static class ModelCard
             card.Append("var embeddings = results.First(r => r.Name == \"sentence_embedding\").AsTensor<float>(); // [batch, hidden], unit length\n```\n\n");
         }
 
+        card.Append("### text-embeddings-inference\n\n```bash\n");
+        card.Append(CultureInfo.InvariantCulture, $"docker run -p 8080:80 -v \"$PWD/{f.Name}:/model\" ghcr.io/huggingface/text-embeddings-inference:cpu-latest --model-id /model --pooling last-token\n");
+        card.Append(CultureInfo.InvariantCulture, $"curl 127.0.0.1:8080/embed -H 'Content-Type: application/json' -d '{{\"inputs\": [{query}], \"prompt_name\": \"query\", \"truncate\": true}}'\n```\n\n");
+        card.Append("TEI's CPU images run `model.onnx` with ONNX Runtime (`--format onnx`), its CUDA images the safetensors weights (Mistral in float16 with flash attention only). Either way it reads `tokenizer.json`, the pooling of `1_Pooling/config.json` and the prompts of `config_sentence_transformers.json` (`prompt_name`).\n\n");
+
         if (safetensors)
         {
-            card.Append("### text-embeddings-inference\n\n```bash\n");
-            card.Append(CultureInfo.InvariantCulture, $"docker run -p 8080:80 -v \"$PWD/{f.Name}:/model\" ghcr.io/huggingface/text-embeddings-inference:cpu-latest --model-id /model --pooling last-token\n");
-            card.Append(CultureInfo.InvariantCulture, $"curl 127.0.0.1:8080/embed -H 'Content-Type: application/json' -d '{{\"inputs\": [{query}], \"prompt_name\": \"query\", \"truncate\": true}}'\n```\n\n");
-            card.Append("TEI reads `config.json`, the safetensors weights, `tokenizer.json`, and the prompts of `config_sentence_transformers.json` (`prompt_name`).\n\n");
-
             card.Append("### trainer\n\n```bash\n");
             card.Append(CultureInfo.InvariantCulture, $"trainer embed --model {f.Name} --max-length {maxLength} --input texts.jsonl --output embeddings.jsonl   # lines {{\"text\": ..., \"instruction\": ...}}\n```\n\n");
         }
