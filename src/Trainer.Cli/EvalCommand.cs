@@ -4,7 +4,7 @@ using Trainer.Evaluation;
 namespace Trainer.Cli;
 
 /// <summary>
-/// <c>trainer eval --model DIR [--adapter DIR] --data BEIR_DIR [--split test] [--instruction TEXT] [--top-k 100]
+/// <c>trainer eval --model DIR [--adapter DIR] [--base-model DIR] --data BEIR_DIR [--split test] [--instruction TEXT] [--top-k 100]
 /// [--max-length N] [--batch-size N] [--max-queries N] [--device cpu] [--dtype float32] [--output results.json] [--run run.trec]</c>.
 /// </summary>
 public static class EvalCommand
@@ -15,7 +15,11 @@ public static class EvalCommand
         {
             Description = "A model folder (base or trainer export), a checkpoint-<step> folder, or an output_dir (its newest valid checkpoint)",
         };
-        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter on top of --model: an adapter folder, a checkpoint-<step>, or an output_dir" };
+        var adapter = new Option<string?>("--adapter")
+        {
+            Description = "PEFT LoRA adapter on top of --model: an adapter folder, a checkpoint-<step>, or an output_dir; a checkpoint without --model is applied to its own base model",
+        };
+        var baseModel = new Option<string?>("--base-model") { Description = "Base model folder of a checkpoint whose recorded model.path does not resolve (a moved or copied checkpoint)" };
         var data = new Option<string>("--data") { Required = true, Description = "BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv" };
         var split = new Option<string>("--split") { DefaultValueFactory = _ => "test", Description = "The qrels file to evaluate (qrels/SPLIT.tsv)" };
         var instruction = new Option<string?>("--instruction") { Description = "Query instruction (default: the checkpoint's data.default_instruction or the export's; \"\" for none)" };
@@ -30,7 +34,7 @@ public static class EvalCommand
         var scoreRun = new Option<string?>("--score-run") { Description = "Instead of a model: score this TREC run (e.g. BM25's) against the split's qrels" };
         var command = new Command("eval", "Evaluate retrieval on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100 (trec_eval semantics).")
         {
-            model, adapter, data, split, instruction, topK, maxLength, batchSize, maxQueries, device, dtype, output, run, scoreRun,
+            model, adapter, baseModel, data, split, instruction, topK, maxLength, batchSize, maxQueries, device, dtype, output, run, scoreRun,
         };
         command.SetAction(r => CliErrors.Run(() =>
         {
@@ -41,9 +45,11 @@ public static class EvalCommand
                 Console.Out.Write(EvaluationResults.FormatTable([(r.GetValue(split)!, scored)]));
                 return 0;
             }
-            var options = new EvalOptions(r.GetValue(model) ?? throw new ArgumentException("--model is required (or --score-run to score an existing run)."), r.GetValue(data)!)
+            if (r.GetValue(model) is null && r.GetValue(adapter) is null) throw new ArgumentException("--model is required (or --score-run to score an existing run).");
+            var options = new EvalOptions(r.GetValue(model), r.GetValue(data)!)
             {
                 Adapter = r.GetValue(adapter),
+                BaseModel = r.GetValue(baseModel),
                 Split = r.GetValue(split)!,
                 Instruction = r.GetValue(instruction),
                 TopK = r.GetValue(topK),

@@ -3,7 +3,7 @@ using Trainer.Export;
 
 namespace Trainer.Cli;
 
-/// <summary><c>trainer export --checkpoint DIR --format onnx|safetensors --output DIR [--dtype] [--opset] [--external-data] [--overwrite]</c>.</summary>
+/// <summary><c>trainer export --checkpoint DIR --format onnx|safetensors --output DIR [--dtype] [--opset] [--external-data] [--base-model DIR] [--overwrite]</c>.</summary>
 public static class ExportCommand
 {
     public static Command Build()
@@ -14,8 +14,9 @@ public static class ExportCommand
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "float32", Description = "float32 or float16" };
         var opset = new Option<int>("--opset") { DefaultValueFactory = _ => 17, Description = "ONNX opset (14-21)" };
         var external = new Option<bool>("--external-data") { Description = "Put ONNX weights in model.onnx_data even when small" };
+        var baseModel = new Option<string?>("--base-model") { Description = "The checkpoint's base model folder, when the path its config.yaml records (as written, or relative to the checkpoint) does not resolve" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an earlier export in --output (never a folder that trainer export did not write)" };
-        var command = new Command("export", "Merge a checkpoint's LoRA adapter into the base model and export it.") { checkpoint, format, output, dtype, opset, external, overwrite };
+        var command = new Command("export", "Merge a checkpoint's LoRA adapter into the base model and export it.") { checkpoint, format, output, dtype, opset, external, baseModel, overwrite };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var result = ExportJob.Run(new ExportOptions(r.GetValue(checkpoint)!, r.GetValue(format)!, r.GetValue(output)!)
@@ -24,6 +25,7 @@ public static class ExportCommand
                 Opset = r.GetValue(opset),
                 ExternalData = r.GetValue(external),
                 Overwrite = r.GetValue(overwrite),
+                BaseModel = r.GetValue(baseModel),
             }, Console.Out);
             return result.Passed ? 0 : 2;
         }));

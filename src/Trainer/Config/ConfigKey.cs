@@ -97,7 +97,8 @@ public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object
 /// <summary>What parsing needs besides the value: the folder that relative paths resolve against.</summary>
 public sealed record ConfigContext(string BaseDirectory)
 {
-    public string ResolvePath(string path) => System.IO.Path.GetFullPath(System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.Combine(BaseDirectory, path));
+    public string ResolvePath(string path) =>
+        System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(System.IO.Path.IsPathRooted(path) ? path : System.IO.Path.Combine(BaseDirectory, path)));
 }
 
 /// <summary>A configuration error a user can act on; the message names the key.</summary>

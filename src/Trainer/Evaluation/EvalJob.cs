@@ -6,7 +6,7 @@ using Trainer.Text;
 namespace Trainer.Evaluation;
 
 /// <summary>
-/// <c>trainer eval</c>: resolve the model (<see cref="EvalModel"/>), read the BEIR split (a bad file stops here, before
+/// <c>trainer eval</c>: resolve the model (<see cref="ModelSource"/>), read the BEIR split (a bad file stops here, before
 /// any model is loaded), load the model and its adapter, embed and score with <see cref="RetrievalEvaluator"/>, and
 /// write <c>results.json</c> and the TREC run when asked. Settings the command leaves open come from the model's
 /// training config or export, then from the built-in defaults; each is reported to the log with where it came from.
@@ -16,7 +16,7 @@ public static partial class EvalJob
     public static RetrievalEvaluation Run(EvalOptions options, TextWriter log)
     {
         options.Validate();
-        var source = EvalModel.Resolve(options.Model, options.Adapter, log);
+        var source = ModelSource.Resolve(options.Model, options.Adapter, options.BaseModel, log);
         int maxLength = options.MaxLength ?? source.MaxLength ?? EvalOptions.DefaultMaxLength;
         string? instruction = options.Instruction ?? source.Instruction;
         if (string.IsNullOrEmpty(instruction)) instruction = null;
@@ -69,7 +69,7 @@ public static partial class EvalJob
     }
 
     /// <summary>The run's name in the TREC file: the adapter's (else the model's) folder name, white space replaced.</summary>
-    private static string RunName(EvalModel source)
+    private static string RunName(ModelSource source)
     {
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source.AdapterDir ?? source.ModelDir)));
         name = WhiteSpace().Replace(name, "_");

@@ -2,13 +2,16 @@ using Trainer.Models;
 
 namespace Trainer.Evaluation;
 
-/// <summary>What <c>trainer eval</c> was asked for. Null settings fall back to the model's (<see cref="EvalModel"/>), then to the built-in defaults.</summary>
-public sealed record EvalOptions(string Model, string DataDir)
+/// <summary>What <c>trainer eval</c> was asked for. Null settings fall back to the model's (<see cref="Inference.ModelSource"/>), then to the built-in defaults.</summary>
+public sealed record EvalOptions(string? Model, string DataDir)
 {
     public const int DefaultMaxLength = 512;
 
     /// <summary>A PEFT adapter folder, a checkpoint or an output_dir applied on top of <see cref="Model"/>; null: none.</summary>
     public string? Adapter { get; init; }
+
+    /// <summary>The base model of a checkpoint given as <see cref="Model"/> or <see cref="Adapter"/>, when its recorded path does not resolve; null: found from the checkpoint.</summary>
+    public string? BaseModel { get; init; }
 
     public string Split { get; init; } = "test";
 

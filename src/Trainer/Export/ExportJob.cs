@@ -24,6 +24,9 @@ public sealed record ExportOptions(string Checkpoint, IReadOnlyList<string> Form
 
     public bool ExternalData { get; init; }
 
+    /// <summary>The checkpoint's base model folder, when the path its config.yaml records does not resolve (<see cref="CheckpointBaseModel"/>).</summary>
+    public string? BaseModel { get; init; }
+
     /// <summary>Replace an existing export folder (only one that <c>trainer export</c> wrote: see <see cref="Checkpointing.OutputFolder"/>).</summary>
     public bool Overwrite { get; init; }
 
@@ -88,7 +91,7 @@ public static class ExportJob
     /// <summary>Writes every file of the export into <paramref name="dir"/> and verifies the ONNX model, if any.</summary>
     private static OnnxParity? Write(ExportOptions options, string checkpoint, string dir, TextWriter log)
     {
-        var config = ConfigLoader.Load(Path.Combine(checkpoint, CheckpointStore.ConfigFile));
+        var config = CheckpointBaseModel.Load(checkpoint, options.BaseModel, log); // model.path: the base model found, also for a moved checkpoint
         var dtype = DTypes.Parse(options.DType, "--dtype");
         using var weights = new MergedWeights(config.Model.Path, checkpoint);
         log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {dir} as {options.DType}");

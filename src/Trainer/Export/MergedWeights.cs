@@ -29,7 +29,7 @@ public sealed class MergedWeights : IDisposable
         using var reader = new SafetensorsReader(Path.Combine(adapterDir, PeftAdapter.WeightsFile));
         foreach (var key in reader.Header.Entries.Keys.Where(PeftAdapter.IsLoraAKey))
         {
-            var (baseKey, bKey) = PeftAdapter.Targets(key);
+            var (baseKey, bKey) = PeftAdapter.Targets(key, Keys);
             if (!_files.TensorToFile.ContainsKey(baseKey))
                 throw new InvalidDataException($"Adapter tensor '{key}' targets '{baseKey}', which the base model in {modelDir} does not have.");
             if (!reader.Header.Entries.ContainsKey(bKey)) throw new InvalidDataException($"Adapter {adapterDir}: '{key}' has no matching '{bKey}'.");

@@ -6,9 +6,17 @@ namespace Trainer.Inference;
 /// <summary>
 /// One line of an embed/tokenize input file: <c>{"text": "...", "instruction": "..."}</c> (instruction optional)
 /// or <c>{"input_ids": [...]}</c>, optionally with an <c>"id"</c> of any JSON type that is carried to the output.
+/// A text is a document (embedded as it is) unless it is a query: it has its own <c>"instruction"</c>, or
+/// <c>"query": true</c>, which gives it the model's default instruction (sentence-transformers' prompt_name "query").
 /// </summary>
 public sealed record EmbedInput(JsonElement? Id, string? Text, string? Instruction, int[]? InputIds)
 {
+    /// <summary><c>"query": true</c>: a query without its own instruction gets the default one.</summary>
+    public bool Query { get; init; }
+
+    /// <summary>The instruction this text is formatted with: its own, else <paramref name="defaultInstruction"/> for a query; null for a document.</summary>
+    public string? InstructionOr(string? defaultInstruction) => Instruction ?? (Query ? defaultInstruction : null);
+
     /// <summary>
     /// Reads the file one line at a time (blank lines skipped), as strict UTF-8; a bad line throws naming the file
     /// and line number.
@@ -60,9 +68,17 @@ public sealed record EmbedInput(JsonElement? Id, string? Text, string? Instructi
                     if (instruction.Length > 0 && string.IsNullOrWhiteSpace(instruction))
                         throw new InvalidDataException($"{where}: \"instruction\" is whitespace only; leave it out (or \"\") for no instruction.");
                 }
-                return new EmbedInput(id, text, instruction, null);
+                bool query = false;
+                if (Field(fields, "query") is { } queryValue)
+                {
+                    if (queryValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new InvalidDataException($"{where}: \"query\" must be true or false.");
+                    query = queryValue.GetBoolean();
+                    if (!query && !string.IsNullOrEmpty(instruction))
+                        throw new InvalidDataException($"{where}: \"query\": false marks a document, which takes no \"instruction\"; drop one of them.");
+                }
+                return new EmbedInput(id, text, instruction, null) { Query = query };
             }
-            throw new InvalidDataException($"{where}: expected \"text\" (with optional \"instruction\") or \"input_ids\".");
+            throw new InvalidDataException($"{where}: expected \"text\" (with optional \"instruction\" or \"query\") or \"input_ids\".");
         }
     }
 

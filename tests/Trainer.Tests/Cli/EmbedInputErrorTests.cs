@@ -22,6 +22,8 @@ public class EmbedInputErrorTests
     [InlineData("{\"text\": \"\"}", "\"text\" is empty or whitespace only.")]
     [InlineData("{\"text\": \"a\", \"instruction\": \"  \"}", "\"instruction\" is whitespace only; leave it out (or \"\") for no instruction.")]
     [InlineData("{\"text\": \"a\", \"text\": \"b\"}", "duplicate key \"text\"; each key may appear once per line.")]
+    [InlineData("{\"text\": \"a\", \"query\": \"yes\"}", "\"query\" must be true or false.")]
+    [InlineData("{\"text\": \"a\", \"query\": false, \"instruction\": \"Find it\"}", "\"query\": false marks a document, which takes no \"instruction\"; drop one of them.")]
     [InlineData("{\"id\": 1, \"input_ids\": [1, 2], \"id\": 2}", "duplicate key \"id\"; each key may appear once per line.")]
     public void Bad_line_is_one_line_naming_file_and_line(string bad, string reason)
     {

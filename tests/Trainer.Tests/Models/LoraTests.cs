@@ -48,7 +48,7 @@ public class LoraTests
     }
 
     [Fact]
-    public void Peft_round_trip_keeps_the_base_key_prefix()
+    public void Peft_round_trip_of_a_prefixed_base_model()
     {
         var settings = new LoraSettings(4, 8, 0, ["q_proj", "v_proj"]);
         using var model = PretrainedLoader.Load(TestPaths.Stories260k, ScalarType.Float32, lora: settings);
@@ -63,7 +63,7 @@ public class LoraTests
         PeftAdapter.Save(dir, model, "stories260k");
 
         var header = SafetensorsHeader.Read(Path.Combine(dir, PeftAdapter.WeightsFile));
-        Assert.Contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", header.Entries.Keys);
+        Assert.Contains("base_model.model.layers.0.self_attn.q_proj.lora_A.weight", header.Entries.Keys); // AutoModel's module names: see PeftLayoutTests
         Assert.Equal(5 * 2 * 2, header.Entries.Count);
         var read = PeftAdapter.ReadSettings(dir);
         Assert.Equal((4, 8.0), (read.Rank, read.Alpha));

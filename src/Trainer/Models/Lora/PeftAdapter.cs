@@ -8,8 +8,13 @@ namespace Trainer.Models.Lora;
 /// <summary>
 /// LoRA adapters in PEFT's format, so Python users can load them with <c>PeftModel.from_pretrained</c>:
 /// <c>adapter_config.json</c> and <c>adapter_model.safetensors</c> with keys
-/// <c>base_model.model.&lt;base key without .weight&gt;.lora_A.weight</c> / <c>.lora_B.weight</c>, the base key spelled as
-/// the base checkpoint spells it (with its <c>model.</c> prefix, if any).
+/// <c>base_model.model.&lt;module&gt;.lora_A.weight</c> / <c>.lora_B.weight</c>, where &lt;module&gt; is the projection's
+/// path in Hugging Face's <c>MistralModel</c> (what <c>AutoModel</c> builds): <c>layers.0.self_attn.q_proj</c>, never
+/// with the <c>model.</c> prefix that …ForCausalLM checkpoints give their weights. PEFT matches these keys against the
+/// module names of the model it wraps and renames nothing, so this one layout loads into <c>AutoModel</c> whatever
+/// prefix the base checkpoint had (docs/peft-layout.md). Reading also accepts the prefixed layout
+/// (<c>base_model.model.model.layers…</c>): adapters this trainer wrote for such checkpoints before, and adapters PEFT
+/// saved from a …ForCausalLM.
 /// </summary>
 public static class PeftAdapter
 {
@@ -18,16 +23,25 @@ public static class PeftAdapter
     private const string KeyRoot = "base_model.model.";
     private const string LoraASuffix = ".lora_A.weight";
 
+    /// <summary>adapter_config.json settings that change the adapter's arithmetic, which this trainer does not implement: value allowed.</summary>
+    private static readonly (string Key, string Allowed)[] Unsupported =
+        [("use_rslora", "false"), ("use_dora", "false"), ("rank_pattern", "{}"), ("alpha_pattern", "{}")];
+
     /// <summary>Whether an adapter key holds a lora_A matrix.</summary>
     public static bool IsLoraAKey(string key) => key.EndsWith(LoraASuffix, StringComparison.Ordinal);
 
-    /// <summary>The base weight an adapter's lora_A key targets (<c>base_model.model.X.lora_A.weight</c> → <c>X.weight</c>), and its lora_B key.</summary>
-    public static (string BaseKey, string LoraBKey) Targets(string loraAKey)
+    /// <summary>
+    /// The base weight an adapter's lora_A key targets, spelled as <paramref name="baseLayout"/> spells the base checkpoint's
+    /// keys, and its lora_B key: <c>base_model.model.[model.]X.lora_A.weight</c> → <c>[model.]X.weight</c>, either layout.
+    /// </summary>
+    public static (string BaseKey, string LoraBKey) Targets(string loraAKey, KeyLayout baseLayout)
     {
         if (!loraAKey.StartsWith(KeyRoot, StringComparison.Ordinal) || !IsLoraAKey(loraAKey))
             throw new InvalidDataException($"Adapter tensor '{loraAKey}' is not a PEFT key of the form {KeyRoot}<module>{LoraASuffix}.");
-        var module = loraAKey[KeyRoot.Length..^LoraASuffix.Length];
-        return (module + ".weight", KeyRoot + module + ".lora_B.weight");
+        var module = loraAKey[..^LoraASuffix.Length];
+        var path = module[KeyRoot.Length..];
+        if (path.StartsWith(KeyLayout.CausalLm.Prefix, StringComparison.Ordinal)) path = path[KeyLayout.CausalLm.Prefix.Length..];
+        return (baseLayout.Stored(path + ".weight"), module + ".lora_B.weight");
     }
 
     /// <summary>The adapter's rank, alpha, dropout and targets from its <c>adapter_config.json</c>.</summary>
@@ -47,6 +61,11 @@ public static class PeftAdapter
             JsonValue single => [single.GetValue<string>()],
             _ => throw new InvalidDataException($"{path}: missing \"target_modules\"."),
         };
+        foreach (var (key, allowed) in Unsupported)
+        {
+            if (json[key] is { } value && value.ToJsonString() is var given && given != allowed)
+                throw new NotSupportedException($"{path}: \"{key}\": {given} is not supported; only {allowed} (plain LoRA, scaling alpha / r).");
+        }
         return new LoraSettings(rank, alpha, dropout, targets);
     }
 
@@ -65,6 +84,8 @@ public static class PeftAdapter
             ["bias"] = "none",
             ["base_model_name_or_path"] = baseModelPath,
             ["fan_in_fan_out"] = false,
+            ["use_rslora"] = false,
+            ["use_dora"] = false,
             ["inference_mode"] = true,
         };
         File.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
@@ -81,7 +102,7 @@ public static class PeftAdapter
             throw new InvalidDataException($"Adapter {dir} has r = {stored.Rank}, lora_alpha = {stored.Alpha}; the model expects r = {lora.Rank}, lora_alpha = {lora.Alpha}.");
         var path = Path.Combine(dir, WeightsFile);
         using var reader = new SafetensorsReader(path);
-        var expected = Keys(model).ToList();
+        var expected = Keys(model, LayoutOf(reader.Header.Entries.Keys)).ToList();
         var missing = expected.Where(k => !reader.Header.Entries.ContainsKey(k.Key)).Select(k => k.Key).ToList();
         if (missing.Count > 0) throw new InvalidDataException($"{path}: missing adapter tensor(s) {string.Join(", ", missing.Take(5).Select(m => $"'{m}'"))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}.");
         var unexpected = reader.Header.Entries.Keys.Except(expected.Select(k => k.Key)).ToList();
@@ -89,13 +110,20 @@ public static class PeftAdapter
         foreach (var (key, parameter) in expected) reader.CopyInto(key, parameter);
     }
 
-    /// <summary>PEFT key → adapter parameter, for every LoRA projection of the model.</summary>
-    public static IEnumerable<(string Key, TorchSharp.Modules.Parameter Parameter)> Keys(EmbeddingDecoder model)
+    /// <summary>PEFT key → adapter parameter, for every LoRA projection of the model, in the layout this trainer writes.</summary>
+    public static IEnumerable<(string Key, TorchSharp.Modules.Parameter Parameter)> Keys(EmbeddingDecoder model) => Keys(model, KeyLayout.Bare);
+
+    /// <summary>The keys with the module paths spelled as <paramref name="layout"/> spells them (the prefixed layout is read, never written).</summary>
+    private static IEnumerable<(string Key, TorchSharp.Modules.Parameter Parameter)> Keys(EmbeddingDecoder model, KeyLayout layout)
     {
         foreach (var (path, adapter) in model.Adapters())
         {
-            yield return ($"{KeyRoot}{model.KeyLayout.Prefix}{path}.lora_A.weight", adapter.lora_A.weight);
-            yield return ($"{KeyRoot}{model.KeyLayout.Prefix}{path}.lora_B.weight", adapter.lora_B.weight);
+            yield return ($"{KeyRoot}{layout.Stored(path)}.lora_A.weight", adapter.lora_A.weight);
+            yield return ($"{KeyRoot}{layout.Stored(path)}.lora_B.weight", adapter.lora_B.weight);
         }
     }
+
+    /// <summary>Which layout an adapter file's keys use: prefixed when any module path under <c>base_model.model.</c> starts with <c>model.</c>.</summary>
+    private static KeyLayout LayoutOf(IEnumerable<string> keys) =>
+        KeyLayout.Of(keys.Where(k => k.StartsWith(KeyRoot, StringComparison.Ordinal)).Select(k => k[KeyRoot.Length..]));
 }
