@@ -106,6 +106,7 @@ public static class ExportJob
         var tokenizerCopy = Path.Combine(dir, EmbeddingTokenizer.ModelFile);
         File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
         File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
+        TokenizerFiles.Write(dir, tokenizerCopy, config.Model.MaxLength);
 
         if (options.Formats.Contains("safetensors"))
         {

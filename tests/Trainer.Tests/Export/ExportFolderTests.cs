@@ -48,7 +48,8 @@ public class ExportFolderTests(TrainedCheckpoint trained) : IClassFixture<Traine
         var second = Export(output, overwrite: true, "safetensors");
         Assert.Equal(output, second.OutputDir);
         Assert.Equal([".trainer-export", "1_Pooling", "README.md", "config.json", "config_sentence_transformers.json", "embedding_config.json",
-                      "model.safetensors", "modules.json", "sentence_bert_config.json", "tokenizer.model"], OutputFolder.Entries(output));
+                      "model.safetensors", "modules.json", "sentence_bert_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model",
+                      "tokenizer_config.json"], OutputFolder.Entries(output));
         Assert.Null(OutputFolder.WhyNotReplaceableExport(output)); // every entry an export writes is on the export list
 
         // The folder embeds as base + adapter, not as the base model the stale index could have pointed to.
