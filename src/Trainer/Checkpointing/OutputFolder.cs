@@ -93,6 +93,7 @@ public static partial class OutputFolder
     [GeneratedRegex(@"^(checkpoint-\d+|\.tmp-checkpoint-\d+|metrics\.jsonl(\.tmp)?|tensorboard|\.trainer\.lock(\.json)?)$")]
     private static partial Regex TrainEntry();
 
-    [GeneratedRegex(@"^(config\.json|model\.safetensors|model-\d+-of-\d+\.safetensors|model\.safetensors\.index\.json|tokenizer\.model|embedding_config\.json|model\.onnx|model\.onnx_data|\.trainer-export)$")]
+    [GeneratedRegex(@"^(config\.json|model\.safetensors|model-\d+-of-\d+\.safetensors|model\.safetensors\.index\.json|tokenizer\.model|embedding_config\.json|model\.onnx|model\.onnx_data|\.trainer-export|" +
+                    @"onnx|README\.md|modules\.json|sentence_bert_config\.json|config_sentence_transformers\.json|1_Pooling|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json)$")]
     private static partial Regex ExportEntry();
 }

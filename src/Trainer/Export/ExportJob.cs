@@ -74,7 +74,7 @@ public static class ExportJob
             var parity = Write(options, checkpoint, staging, log);
             if (parity is { Passed: false })
             {
-                log.WriteLine($"warning: the ONNX export does not match the TorchSharp model within {parity.Tolerance:E0}; {output} was left as it was, and the files are kept in {staging} for inspection.");
+                log.WriteLine($"warning: the ONNX export does not match the TorchSharp model by the {parity.Rule.Name} rule; {output} was left as it was, and the files are kept in {staging} for inspection.");
                 return new ExportResult(staging, parity);
             }
             Publish(staging, output);
@@ -95,13 +95,18 @@ public static class ExportJob
         var dtype = DTypes.Parse(options.DType, "--dtype");
         using var weights = new MergedWeights(config.Model.Path, checkpoint);
         log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {dir} as {options.DType}");
+        bool onnx = options.Formats.Contains("onnx");
+        long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * DTypes.ElementSize(dtype);
+        bool external = onnx && (options.ExternalData || bytes > options.ExternalDataThresholdBytes);
 
         File.WriteAllText(Path.Combine(dir, OutputFolder.ExportMarker), $"written by trainer export from {checkpoint}\n");
-        WriteConfig(config.Model.Path, dir, options.DType);
+        WriteConfig(config.Model.Path, dir, options.DType, external);
         WriteEmbeddingConfig(dir, config, weights.Family.Config, options.DType);
+        SentenceTransformersFiles.Write(dir, config, weights.Family.Config.HiddenSize);
         var tokenizerCopy = Path.Combine(dir, EmbeddingTokenizer.ModelFile);
         File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
         File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
+        TokenizerFiles.Write(dir, tokenizerCopy, config.Model.MaxLength);
 
         if (options.Formats.Contains("safetensors"))
         {
@@ -110,17 +115,20 @@ public static class ExportJob
             log.WriteLine($"safetensors: wrote {layout.Count} tensors to {dir}");
         }
 
-        if (!options.Formats.Contains("onnx")) return null;
-        long bytes = weights.StoredNames.Sum(n => weights.Shape(n).Aggregate(1L, (a, b) => a * b)) * DTypes.ElementSize(dtype);
-        bool external = options.ExternalData || bytes > options.ExternalDataThresholdBytes;
-        var onnxPath = WriteOnnx(weights, dtype, options.Opset, dir, external);
-        log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");
-        log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset})");
+        OnnxParity? parity = null;
+        if (onnx)
+        {
+            var tokenizer = EmbeddingTokenizer.Load(config.Model.Path);
+            var onnxPath = WriteOnnx(weights, dtype, options.Opset, dir, external, tokenizer.EosId);
+            log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");
+            var mirrored = OnnxFolder.Mirror(dir, external);
+            log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset}), and {OnnxFolder.Name}/ as {mirrored} of it");
 
-        double tolerance = dtype == ScalarType.Float16 ? 2e-2 : 1e-4;
-        var parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, tolerance, OnnxVerifier.SampleRows(config.Model.Path, config.Model.MaxLength));
-        log.WriteLine($"memory: peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())} (weights {Benchmarks.ProcessMemory.Gib(bytes)} in {options.DType})");
-        log.WriteLine($"onnx parity vs TorchSharp: sentence_embedding max abs diff {parity.EmbeddingMaxAbs:E3}, last_hidden_state (real tokens) {parity.HiddenMaxAbs:E3}, tolerance {tolerance:E0}: {(parity.Passed ? "ok" : "FAILED")}");
+            parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, ParityRule.For(dtype), OnnxVerifier.SampleRows(config.Model.Path, config.Model.MaxLength));
+            log.WriteLine($"memory: peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())} (weights {Benchmarks.ProcessMemory.Gib(bytes)} in {options.DType})");
+            log.WriteLine($"onnx parity vs TorchSharp: {parity}");
+        }
+        ModelCard.Write(dir, new ModelCard.Facts(Path.GetFileName(Path.GetFullPath(options.OutputDir)), checkpoint, config, weights.Family.Config, options, parity));
         return parity;
     }
 
@@ -178,7 +186,8 @@ public static class ExportJob
         }
     }
 
-    public static string WriteOnnx(MergedWeights weights, ScalarType dtype, int opset, string outputDir, bool external)
+    /// <summary>Writes <c>model.onnx</c> (and <c>model.onnx_data</c>); <paramref name="eosId"/> is the tokenizer's EOS, read at each row's last position.</summary>
+    public static string WriteOnnx(MergedWeights weights, ScalarType dtype, int opset, string outputDir, bool external, int eosId)
     {
         var onnxPath = Path.Combine(outputDir, OnnxFile);
         var dataPath = Path.Combine(outputDir, OnnxDataFile);
@@ -186,7 +195,7 @@ public static class ExportJob
         {
             var model = weights.Family switch // each family brings its own exporter
             {
-                MistralFamily mistral => new MistralOnnxBuilder(new OnnxGraph(opset, data), weights, mistral.Config, dtype).Build(),
+                MistralFamily mistral => new MistralOnnxBuilder(new OnnxGraph(opset, data), weights, mistral.Config, dtype, eosId).Build(),
                 var other => throw new NotSupportedException($"ONNX export is not implemented for model_type {other.Config.ModelType}; --format safetensors works for every family."),
             };
             using var stream = File.Create(onnxPath);
@@ -195,10 +204,12 @@ public static class ExportJob
         return onnxPath;
     }
 
-    private static void WriteConfig(string baseDir, string outputDir, string dtype)
+    /// <summary>The base model's config.json with the export's dtype; with external ONNX data, transformers.js is told to fetch it.</summary>
+    private static void WriteConfig(string baseDir, string outputDir, string dtype, bool externalOnnxData)
     {
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(baseDir, PretrainedLoader.ConfigFile)))!.AsObject();
         json["torch_dtype"] = dtype;
+        if (externalOnnxData) json["transformers.js_config"] = new JsonObject { ["use_external_data_format"] = true };
         File.WriteAllText(Path.Combine(outputDir, PretrainedLoader.ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

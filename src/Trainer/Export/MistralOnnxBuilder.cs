@@ -13,9 +13,21 @@ namespace Trainer.Export;
 /// length, grouped-query attention by broadcasting (queries reshaped to [B, Nkv, Nh/Nkv, S, Dh], so K and V are never
 /// copied), causal + sliding-window + padding mask, SwiGLU. Outputs the final hidden states and the L2-normalised
 /// hidden state at each row's last attended position, both float32.
+/// Three rules make the graph give <c>trainer embed</c>'s vector to stacks that build their inputs differently:
+/// <list type="bullet">
+/// <item>Padding may be on either side: a row's last attended position is the highest position its attention_mask
+/// marks, and RoPE depends only on the distance between positions.</item>
+/// <item>That position always reads <paramref name="eosId"/>, whatever id the row holds there: a row built as
+/// <c>trainer tokenize</c> builds it already ends in EOS, and a row that a tokenizer cut after adding its special tokens
+/// (transformers.js truncates [BOS, text…, EOS] to max_length and so drops the EOS) then reads exactly BOS + the first
+/// max_length − 2 text ids + EOS, as <c>trainer tokenize</c> gives.</item>
+/// <item>In <c>last_hidden_state</c>, the padding after a row's last attended position repeats that position's state,
+/// so that pooling the last column (transformers.js' <c>last_token</c>) gives the EOS state with right padding too.
+/// Real positions are untouched; padding is never real output.</item>
+/// </list>
 /// Legend: B batch, S sequence, H hidden, Nkv KV heads, R = Nh / Nkv, Dh head dim.
 /// </summary>
-public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, MistralConfig config, ScalarType dtype)
+public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, MistralConfig config, ScalarType dtype, long eosId)
 {
     private readonly MistralConfig _c = config;
     private readonly DataType _t = dtype == ScalarType.Float16 ? DataType.Float16 : DataType.Float;
@@ -25,16 +37,21 @@ public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, Mistr
         g.Input("input_ids", DataType.Int64, "batch", "sequence");
         g.Input("attention_mask", DataType.Int64, "batch", "sequence");
 
-        var x = g.Node("Gather", [Weight("embed_tokens.weight", transpose: false), "input_ids"], OnnxGraph.Int("axis", 0)); // [B, S, H]
         var seqLen = g.Node("Gather", [g.Node("Shape", ["input_ids"]), g.Int64s(1)]);                                      // [1]
         var positions = g.Node("Range", [g.Scalar(0, DataType.Int64), g.Node("Squeeze", [seqLen, g.Int64s(0)]), g.Scalar(1, DataType.Int64)]); // [S]
+        var (last, isLast) = LastAttended(positions);                                                                       // [B, 1], [B, S] bool
+        var ids = g.Node("Where", [isLast, g.Scalar(eosId, DataType.Int64), "input_ids"]);                                  // EOS where pooled
+        var x = g.Node("Gather", [Weight("embed_tokens.weight", transpose: false), ids], OnnxGraph.Int("axis", 0));       // [B, S, H]
         var (cos, sin) = Rotary(positions);
         var mask = Mask(positions);
 
         for (int i = 0; i < _c.NumHiddenLayers; i++) x = Layer(x, $"layers.{i}", cos, sin, mask);
         var hidden = ToFloat(RmsNorm(x, "norm.weight"));                                                                     // [B, S, H] float32
-        g.Identity(hidden, "last_hidden_state");
-        g.Identity(Pool(hidden, positions), "sentence_embedding");
+        var pick = g.Node("Unsqueeze", [Cast(isLast, DataType.Float), g.Int64s(2)]);                                         // [B, S, 1] one-hot
+        var pooled = Reduce("ReduceSum", g.Node("Mul", [hidden, pick]), 1, keepDims: true);                                 // [B, 1, H]
+        var afterLast = g.Node("Unsqueeze", [g.Node("Greater", [g.Node("Unsqueeze", [positions, g.Int64s(0)]), last]), g.Int64s(2)]); // [B, S, 1]
+        g.Identity(g.Node("Where", [afterLast, pooled, hidden]), "last_hidden_state");
+        g.Identity(Normalize(g.Node("Squeeze", [pooled, g.Int64s(1)])), "sentence_embedding");
         g.Output("last_hidden_state", DataType.Float, "batch", "sequence", _c.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         g.Output("sentence_embedding", DataType.Float, "batch", _c.HiddenSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return g.Model("trainer");
@@ -102,12 +119,17 @@ public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, Mistr
         return g.Node("Where", [visible, g.Scalar(0, DataType.Float), g.Scalar(float.MinValue, DataType.Float)]);
     }
 
-    /// <summary>The L2-normalised hidden state at each row's last attended position: [B, S, H] → [B, H].</summary>
-    private string Pool(string hidden, string positions)
+    /// <summary>Each row's highest attended position [B, 1] (right or left padding alike), and as a one-hot [B, S].</summary>
+    private (string Last, string IsLast) LastAttended(string positions)
     {
-        var last = g.Node("Sub", [Reduce("ReduceSum", "attention_mask", 1, keepDims: true), g.Scalar(1, DataType.Int64)]); // [B, 1]
-        var pick = Cast(g.Node("Equal", [g.Node("Unsqueeze", [positions, g.Int64s(0)]), last]), DataType.Float);          // [B, S] one-hot
-        var pooled = Reduce("ReduceSum", g.Node("Mul", [hidden, g.Node("Unsqueeze", [pick, g.Int64s(2)])]), 1, keepDims: false); // [B, H]
+        var attendedAt = g.Node("Mul", [g.Node("Unsqueeze", [positions, g.Int64s(0)]), "attention_mask"]);               // [B, S]: position or 0
+        var last = Reduce("ReduceMax", attendedAt, 1, keepDims: true);                                                     // [B, 1]
+        return (last, g.Node("Equal", [g.Node("Unsqueeze", [positions, g.Int64s(0)]), last]));
+    }
+
+    /// <summary>L2 normalisation of [B, H] rows (norms clamped at 1e-12, as torch's F.normalize).</summary>
+    private string Normalize(string pooled)
+    {
         var norm = g.Node("Sqrt", [Reduce("ReduceSum", g.Node("Mul", [pooled, pooled]), -1, keepDims: true)]);
         return g.Node("Div", [pooled, g.Node("Max", [norm, g.Scalar(1e-12, DataType.Float)])]);
     }
@@ -122,7 +144,7 @@ public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, Mistr
 
     private string Linear(string x, string weightName) => g.Node("MatMul", [x, Weight(weightName, transpose: true)]);
 
-    /// <summary>ReduceSum takes axes as an input from opset 13, ReduceMean from opset 18.</summary>
+    /// <summary>ReduceSum takes axes as an input from opset 13, ReduceMean and ReduceMax from opset 18.</summary>
     private string Reduce(string op, string x, long axis, bool keepDims)
     {
         var keep = OnnxGraph.Int("keepdims", keepDims ? 1 : 0);

@@ -7,20 +7,14 @@ using static TorchSharp.torch;
 
 namespace Trainer.Export;
 
-/// <summary>Max |ONNX − TorchSharp| over the pooled embeddings and over the hidden states of real tokens.</summary>
-public sealed record OnnxParity(double EmbeddingMaxAbs, double HiddenMaxAbs, double Tolerance)
-{
-    public bool Passed => EmbeddingMaxAbs <= Tolerance && HiddenMaxAbs <= Tolerance;
-}
-
 /// <summary>
 /// Runs an exported model with ONNX Runtime on a right-padded batch of different lengths and compares both outputs
 /// with the TorchSharp model (base + adapter, float32). The reference is computed and freed before the ONNX session
-/// loads, so the two never sit in memory together.
+/// loads, so the two never sit in memory together. The differences are judged by a <see cref="ParityRule"/>.
 /// </summary>
 public static class OnnxVerifier
 {
-    public static OnnxParity Verify(string onnxPath, string baseModelDir, string? adapterDir, double tolerance, int[][] rows)
+    public static OnnxParity Verify(string onnxPath, string baseModelDir, string? adapterDir, ParityRule rule, int[][] rows)
     {
         var expected = Reference(baseModelDir, adapterDir, rows);
         Benchmarks.ProcessMemory.ReleaseFreedMemory(); // hand the reference model's pages back before ONNX Runtime loads
@@ -34,13 +28,7 @@ public static class OnnxVerifier
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("attention_mask", attention)]);
         var hidden = results.First(r => r.Name == "last_hidden_state").AsEnumerable<float>().ToArray();
         var embedding = results.First(r => r.Name == "sentence_embedding").AsEnumerable<float>().ToArray();
-
-        double hiddenMax = 0, embeddingMax = 0;
-        int h = expected.Embedding.Length / rows.Length;
-        for (int i = 0; i < hidden.Length; i++)
-            if (expected.Mask[i / h] == 1) hiddenMax = Math.Max(hiddenMax, Math.Abs(hidden[i] - expected.Hidden[i]));
-        for (int i = 0; i < embedding.Length; i++) embeddingMax = Math.Max(embeddingMax, Math.Abs(embedding[i] - expected.Embedding[i]));
-        return new OnnxParity(embeddingMax, hiddenMax, tolerance);
+        return OnnxParity.Measure(expected.Hidden, hidden, expected.Mask, expected.Embedding, embedding, rows.Length, rule);
     }
 
     /// <summary>A right-padded batch of three different lengths from the model's own tokenizer.</summary>

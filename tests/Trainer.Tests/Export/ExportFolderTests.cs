@@ -42,10 +42,15 @@ public class ExportFolderTests(TrainedCheckpoint trained) : IClassFixture<Traine
         var output = Path.Combine(TestPaths.TempDir("export-stale"), "model");
         var first = ExportJob.Run(new ExportOptions(trained.Path, ["onnx"], output) { ExternalData = true }, TextWriter.Null);
         Assert.True(first.Passed);
+        Assert.Contains("onnx", OutputFolder.Entries(output));
+        Assert.Null(OutputFolder.WhyNotReplaceableExport(output));
         File.WriteAllText(Path.Combine(output, "model.safetensors.index.json"), """{"weight_map": {}}"""); // a stale shard index
         var second = Export(output, overwrite: true, "safetensors");
         Assert.Equal(output, second.OutputDir);
-        Assert.Equal([".trainer-export", "config.json", "embedding_config.json", "model.safetensors", "tokenizer.model"], OutputFolder.Entries(output));
+        Assert.Equal([".trainer-export", "1_Pooling", "README.md", "config.json", "config_sentence_transformers.json", "embedding_config.json",
+                      "model.safetensors", "modules.json", "sentence_bert_config.json", "special_tokens_map.json", "tokenizer.json", "tokenizer.model",
+                      "tokenizer_config.json"], OutputFolder.Entries(output));
+        Assert.Null(OutputFolder.WhyNotReplaceableExport(output)); // every entry an export writes is on the export list
 
         // The folder embeds as base + adapter, not as the base model the stale index could have pointed to.
         var merged = Contents(output)["model.safetensors"];
