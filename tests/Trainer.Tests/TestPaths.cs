@@ -57,10 +57,15 @@ public static class TestPaths
         return dir;
     }
 
+    /// <summary>
+    /// The repository holding the shipped models and data: above the test assembly (a build in the repository), else
+    /// above the current folder (a packed build run from the repository root on another machine, docs/cuda.md).
+    /// </summary>
     private static string FindRepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Trainer.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"No Trainer.sln above {AppContext.BaseDirectory}");
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Trainer.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"No Trainer.sln above {AppContext.BaseDirectory} or above the current folder {Environment.CurrentDirectory}; run the tests from the repository root.");
     }
 }

@@ -14,8 +14,13 @@ namespace Trainer.Models.Lora;
 /// device and always makes a CPU generator (THSGenerator_new: "TODO: Support creation of GPU RNGs"), and libtorch's
 /// CUDA kernels refuse a CPU generator (docs/cuda.md). So on CUDA a draw seeds the device's default generator with
 /// the sub-seed and draws from it, under one process-wide lock: libtorch reads the generator's Philox seed and offset
-/// on the host when it launches the kernel, so once <c>rand</c> returns, another replica may reseed safely. On the CPU
-/// a draw reseeds a CPU generator of its own (mt19937 takes the sub-seed's low 32 bits).
+/// on the host when it launches the kernel, so once <c>uniform_</c> returns, another replica may reseed safely. On the
+/// CPU a draw reseeds a CPU generator of its own (mt19937 takes the sub-seed's low 32 bits).
+///
+/// Masks are drawn with <c>empty(..).uniform_(0, 1)</c>, which is what libtorch's <c>rand</c> does, and not with
+/// TorchSharp's <c>rand</c>: its native wrapper (THSTensor_rand) returns an uninitialised handle when libtorch throws,
+/// so any failed draw (a device mismatch, out of memory) would end the process with SIGSEGV and no message, which is
+/// how the earlier dropout died on CUDA. <c>empty</c> and <c>uniform_</c> report errors as exceptions.
 /// </summary>
 public sealed class DropoutGenerator : IDisposable
 {
@@ -76,18 +81,18 @@ public sealed class DropoutGenerator : IDisposable
     {
         using var scope = NewDisposeScope();
         ulong subSeed = SubSeed(_seed, _counter++);
-        Tensor uniform;
+        var uniform = empty(shape, ScalarType.Float32, device); // empty + uniform_, not rand: see the class summary
         if (device.type == DeviceType.CPU)
         {
             _cpu.manual_seed(unchecked((long)subSeed));
-            uniform = rand(shape, generator: _cpu);
+            uniform.uniform_(0, 1, _cpu);
         }
         else
         {
             lock (CudaSeedLock)
             {
                 torch.cuda.manual_seed_all(unchecked((long)subSeed));
-                uniform = rand(shape, device: device);
+                uniform.uniform_(0, 1);
             }
         }
         return uniform.ge(p).MoveToOuterDisposeScope();
