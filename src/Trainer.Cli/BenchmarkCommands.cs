@@ -7,7 +7,7 @@ namespace Trainer.Cli;
 /// <summary><c>trainer benchmark</c>: commands that print speed and memory figures (see docs/benchmarks.md).</summary>
 public static class BenchmarkCommands
 {
-    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed() };
+    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed(), Train() };
 
     private static Command Synthetic()
     {
@@ -22,6 +22,26 @@ public static class BenchmarkCommands
             var config = SyntheticModel.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"),
                 hidden: r.GetValue(hidden), layers: r.GetValue(layers));
             Console.WriteLine($"wrote {config.NumHiddenLayers} layers to {r.GetValue(output)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Train()
+    {
+        var config = new Option<string>("--config") { Required = true, Description = "YAML training config: model, data, batch, devices, dtype, checkpointing, micro-batch" };
+        var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set training.batch_size=32 (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 15, Description = "Training steps to run" };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 3, Description = "Leading steps left out of the figures" };
+        var command = new Command("train", "Train --steps steps of a config (scratch output_dir, no evaluation) and print s/step, real tokens/s, matmul TFLOP/s and peak memory.")
+        {
+            config, set, steps, warmup,
+        };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            int n = r.GetValue(steps), w = r.GetValue(warmup);
+            var result = TrainBenchmark.Run(r.GetValue(config)!, r.GetValue(set) ?? [], n, w, Console.Out);
+            TrainBenchmark.Print(result, n, w, Console.Out);
             return 0;
         }));
         return command;
