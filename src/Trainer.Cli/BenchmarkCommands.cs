@@ -16,11 +16,13 @@ public static class BenchmarkCommands
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16", Description = "Weight dtype of the file: float32, float16 or bfloat16" };
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 2048, Description = "Hidden size (heads = hidden/128, KV heads = heads/4)" };
         var layers = new Option<int?>("--layers") { Description = "Number of layers (default: as many as --size-gb allows)" };
-        var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype, hidden, layers };
+        var intermediate = new Option<int?>("--intermediate") { Description = "MLP size (default 2.75 x hidden; Mistral-7B: --hidden 4096 --intermediate 14336 --layers 32)" };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu", Description = "Where to draw the random weights: cpu (seeded), cuda or cuda:N (much faster for 7B-sized files)" };
+        var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype, hidden, layers, intermediate, device };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var config = SyntheticModel.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"),
-                hidden: r.GetValue(hidden), layers: r.GetValue(layers));
+                hidden: r.GetValue(hidden), layers: r.GetValue(layers), intermediateSize: r.GetValue(intermediate), drawOn: DTypes.ParseDevice(r.GetValue(device)!, "--device"));
             Console.WriteLine($"wrote {config.NumHiddenLayers} layers to {r.GetValue(output)}");
             return 0;
         }));
