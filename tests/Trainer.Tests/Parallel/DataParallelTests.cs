@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Trainer.Losses;
 using Trainer.Models;
-using Trainer.Models.Mistral;
 using Trainer.Models.Lora;
+using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using Trainer.Parallel;
 using Trainer.Tests.Training;
