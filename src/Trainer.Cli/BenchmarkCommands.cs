@@ -7,7 +7,7 @@ namespace Trainer.Cli;
 /// <summary><c>trainer benchmark</c>: commands that print speed and memory figures (see docs/benchmarks.md).</summary>
 public static class BenchmarkCommands
 {
-    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed() };
+    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed(), Train() };
 
     private static Command Synthetic()
     {
@@ -16,12 +16,34 @@ public static class BenchmarkCommands
         var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "bfloat16", Description = "Weight dtype of the file: float32, float16 or bfloat16" };
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 2048, Description = "Hidden size (heads = hidden/128, KV heads = heads/4)" };
         var layers = new Option<int?>("--layers") { Description = "Number of layers (default: as many as --size-gb allows)" };
-        var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype, hidden, layers };
+        var intermediate = new Option<int?>("--intermediate") { Description = "MLP size (default 2.75 x hidden; Mistral-7B: --hidden 4096 --intermediate 14336 --layers 32)" };
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu", Description = "Where to draw the random weights: cpu (seeded), cuda or cuda:N (much faster for 7B-sized files)" };
+        var command = new Command("synthetic", "Write a random Mistral-shaped checkpoint of about --size-gb.") { output, sizeGb, dtype, hidden, layers, intermediate, device };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var config = SyntheticModel.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"),
-                hidden: r.GetValue(hidden), layers: r.GetValue(layers));
+                hidden: r.GetValue(hidden), layers: r.GetValue(layers), intermediateSize: r.GetValue(intermediate), drawOn: DTypes.ParseDevice(r.GetValue(device)!, "--device"));
             Console.WriteLine($"wrote {config.NumHiddenLayers} layers to {r.GetValue(output)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Train()
+    {
+        var config = new Option<string>("--config") { Required = true, Description = "YAML training config: model, data, batch, devices, dtype, checkpointing, micro-batch" };
+        var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set training.batch_size=32 (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 15, Description = "Training steps to run" };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 3, Description = "Leading steps left out of the figures" };
+        var command = new Command("train", "Train --steps steps of a config (scratch output_dir, no evaluation) and print s/step, real tokens/s, matmul TFLOP/s and peak memory.")
+        {
+            config, set, steps, warmup,
+        };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            int n = r.GetValue(steps), w = r.GetValue(warmup);
+            var result = TrainBenchmark.Run(r.GetValue(config)!, r.GetValue(set) ?? [], n, w, Console.Out);
+            TrainBenchmark.Print(result, n, w, Console.Out);
             return 0;
         }));
         return command;

@@ -10,9 +10,9 @@ namespace Trainer.Tests;
 /// <summary>A LoRA model with a non-trivial adapter (B ≠ 0) and dropout, and a contrastive batch from the golden ids.</summary>
 public static class ContrastiveFixture
 {
-    public static MistralModel Model(double dropout, int seed = 11)
+    public static MistralModel Model(double dropout, int seed = 11, Device? device = null)
     {
-        var model = (MistralModel)PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, lora: new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
+        var model = (MistralModel)PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32, device, new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
         using var generator = new Generator((ulong)seed);
         foreach (var (_, adapter) in model.Adapters())
         {
@@ -20,7 +20,7 @@ public static class ContrastiveFixture
             using var _ = no_grad();
             adapter.lora_B.weight.copy_(randn(adapter.lora_B.weight.shape, generator: generator) * 0.1);
         }
-        model.DropoutGenerator.manual_seed(seed);
+        model.DropoutGenerator.ManualSeed(seed);
         model.train();
         return model;
     }

@@ -57,10 +57,18 @@ public static class TestPaths
         return dir;
     }
 
+    /// <summary>
+    /// The repository holding the shipped models and data: above the test assembly (a build in the repository), else at
+    /// or above TRAINER_REPO_ROOT, or the folder the tests were started from (a packed build run from the repository
+    /// root on a GPU machine, docs/cuda.md). xunit's runner makes the assembly's folder current before any test runs,
+    /// so the starting folder comes from the shell's PWD.
+    /// </summary>
     private static string FindRepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Trainer.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"No Trainer.sln above {AppContext.BaseDirectory}");
+        string?[] starts = [AppContext.BaseDirectory, Environment.GetEnvironmentVariable("TRAINER_REPO_ROOT"), Environment.GetEnvironmentVariable("PWD"), Environment.CurrentDirectory];
+        foreach (var start in starts.Where(s => !string.IsNullOrEmpty(s) && Directory.Exists(s)))
+            for (var dir = new DirectoryInfo(start!); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Trainer.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"No Trainer.sln above {AppContext.BaseDirectory} or the folder the tests started in; run them from the repository root or set TRAINER_REPO_ROOT.");
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TorchSharp;
 using Trainer.Models;
 using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
@@ -10,14 +11,18 @@ namespace Trainer.Benchmarks;
 public static class SyntheticModel
 {
     /// <summary>
-    /// Hidden <paramref name="hidden"/> (default 2048; heads = hidden/128, KV heads = heads/4, intermediate 2.75×hidden)
-    /// and, unless <paramref name="layers"/> is given, as many layers as make the weights reach
-    /// <paramref name="targetBytes"/>. Vocabulary 32000, so the Mistral tokenizer can be copied next to it.
+    /// Hidden <paramref name="hidden"/> (default 2048; heads = hidden/128, KV heads = heads/4, intermediate
+    /// <paramref name="intermediate"/> or 2.75×hidden) and, unless <paramref name="layers"/> is given, as many layers as
+    /// make the weights reach <paramref name="targetBytes"/>. Vocabulary 32000, so the Mistral tokenizer can be copied
+    /// next to it. Mistral-7B's shape: hidden 4096, intermediate 14336, 32 layers. The weights are N(0, 0.02) draws,
+    /// made on <paramref name="drawOn"/> (default the CPU, seeded; CUDA is much faster for 7B-sized files and draws other
+    /// numbers, seeded through the device's default generator).
     /// </summary>
-    public static MistralConfig Write(string dir, long targetBytes, ScalarType dtype, long maxShardBytes = 1L << 30, int hidden = 2048, int? layers = null)
+    public static MistralConfig Write(string dir, long targetBytes, ScalarType dtype, long maxShardBytes = 1L << 30, int hidden = 2048, int? layers = null,
+        int? intermediateSize = null, Device? drawOn = null)
     {
         int elementSize = dtype == ScalarType.Float32 ? 4 : 2;
-        int heads = Math.Max(4, hidden / 128), intermediate = hidden * 11 / 4;
+        int heads = Math.Max(4, hidden / 128), intermediate = intermediateSize ?? hidden * 11 / 4;
         long perLayer = 2L * hidden * hidden + 2L * hidden * (hidden / 4) + 3L * hidden * intermediate + 2L * hidden;
         long fixedParams = 32000L * hidden + hidden;
         var config = new MistralConfig
@@ -37,8 +42,15 @@ public static class SyntheticModel
 
         using var model = new MistralModel(config, dtype, CPU); // shapes only: the writer fills each tensor itself
         var layout = model.named_parameters().Select(p => (p.name, p.parameter.shape, dtype)).ToList();
-        var generator = new Generator(seed: 0);
-        WeightFilesWriter.Write(dir, layout, name => (randn(layout.First(l => l.name == name).shape, generator: generator) * 0.02).to(dtype), maxShardBytes);
+        var shapes = layout.ToDictionary(l => l.name, l => l.shape);
+        if (drawOn is { type: not DeviceType.CPU } device)
+        {
+            cuda.manual_seed_all(0);
+            WeightFilesWriter.Write(dir, layout, name => (randn(shapes[name], device: device) * 0.02).to(dtype).cpu(), maxShardBytes);
+            return config;
+        }
+        using var generator = new Generator(seed: 0);
+        WeightFilesWriter.Write(dir, layout, name => (randn(shapes[name], generator: generator) * 0.02).to(dtype), maxShardBytes);
         return config;
     }
 }

@@ -19,7 +19,6 @@ public abstract class EmbeddingDecoder : nn.Module<Tensor, Tensor, Tensor>
     {
         if (lora is not null) family.CheckLoraRank(lora, "the model"); // before a single adapter is allocated
         (Family, DType, Lora, KeyLayout) = (family, dtype, lora, keys ?? KeyLayout.Bare);
-        DropoutGenerator = new Generator(0, device);
     }
 
     /// <summary>The family's view of the config the model was built from.</summary>
@@ -32,8 +31,8 @@ public abstract class EmbeddingDecoder : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>How the base weights' keys are spelled (set by the loader, fixed for the model's life).</summary>
     public KeyLayout KeyLayout { get; }
 
-    /// <summary>Draws LoRA dropout masks; its state is saved with training checkpoints.</summary>
-    public Generator DropoutGenerator { get; }
+    /// <summary>Draws LoRA dropout masks on any device; its 16-byte state is saved with training checkpoints.</summary>
+    public DropoutGenerator DropoutGenerator { get; } = new();
 
     /// <summary>Recompute each decoder layer in backward instead of keeping its activations (<see cref="Modules.ActivationRecompute"/>).</summary>
     public bool GradientCheckpointing { get; set; }

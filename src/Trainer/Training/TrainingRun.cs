@@ -43,6 +43,8 @@ public sealed class TrainingRun
         var schedule = new LearningRateSchedule(t.LrScheduler, t.LearningRate, t.WarmupSteps, totalSteps);
         var dataSha256 = ResumeCheck.HashData(_config.Data.Train);
         if (resumeDir is not null) ResumeCheck.Verify(resumeDir, _config, totalSteps, dataSha256);
+        var dropoutStates = resumeDir is null ? null : TrainingState.Load(resumeDir).DropoutRngStates // fail fast: an earlier version's state, before the weights load
+            .Select((s, r) => DropoutGenerator.ParseState(s, $"{Path.Combine(resumeDir, TrainingState.FileName)}: dropout_rng_states[{r}]")).ToList();
         var evaluation = TrainingEvaluation.Load(_config, tokenizer, _log); // fail fast: before the weights load
 
         var devices = t.ReplicaDevices();
@@ -56,7 +58,7 @@ public sealed class TrainingRun
         var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature);
 
         // checkpoint.keep_best: the best checkpoint so far (a folder name in output_dir) and its value (higher is better for every measure)
-        var (step, elapsedBefore, bestCheckpoint, bestValue) = resumeDir is null ? (0, 0.0, null, null) : Restore(resumeDir, replicas, optimizer);
+        var (step, elapsedBefore, bestCheckpoint, bestValue) = resumeDir is null ? (0, 0.0, null, null) : Restore(resumeDir, replicas, optimizer, dropoutStates!);
         if (step >= totalSteps)
         {
             _log.WriteLine($"nothing to do: the run is complete at step {step}/{totalSteps} (adapter in {resumeDir})");
@@ -135,7 +137,7 @@ public sealed class TrainingRun
     }
 
     /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached, and the best checkpoint it names.</summary>
-    private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, ReplicaSet replicas, AdamW optimizer)
+    private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, ReplicaSet replicas, AdamW optimizer, List<byte[]> dropoutStates)
     {
         var state = TrainingState.Load(dir);
         if (state.DropoutRngStates.Count != replicas.Count)
@@ -144,7 +146,7 @@ public sealed class TrainingRun
         replicas.Broadcast();
         optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
         for (int r = 0; r < replicas.Count; r++)
-            GeneratorState.Set(replicas.Models[r].DropoutGenerator, Convert.FromBase64String(state.DropoutRngStates[r]));
+            GeneratorState.Set(replicas.Models[r].DropoutGenerator, dropoutStates[r]);
         _log.WriteLine($"resumed from {dir} at step {state.Step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
         return (state.Step, state.ElapsedSeconds, state.BestCheckpoint, state.BestMetric);
     }
@@ -217,7 +219,7 @@ public sealed class TrainingRun
     /// <summary>Seeded PEFT initialisation (or <c>lora.init_adapter</c>) on the primary, copied to every replica; replica r's dropout is seeded with seed + r.</summary>
     private void InitialiseAdapters(ReplicaSet replicas, LoraSettings lora)
     {
-        for (int r = 0; r < replicas.Count; r++) replicas.Models[r].DropoutGenerator.manual_seed(_config.Training.Seed + r);
+        for (int r = 0; r < replicas.Count; r++) replicas.Models[r].DropoutGenerator.ManualSeed(_config.Training.Seed + r);
         using var generator = new Generator((ulong)_config.Training.Seed);
         foreach (var (_, adapter) in replicas.Primary.Adapters()) adapter.ResetAdapter(generator);
         if (_config.Lora.InitAdapter is { } init) PeftAdapter.Load(init, replicas.Primary);

@@ -19,7 +19,7 @@ public sealed record TrainingState
     [JsonPropertyName("total_steps")] public int TotalSteps { get; init; }
     [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
     [JsonPropertyName("seed")] public int Seed { get; init; }
-    /// <summary>Each replica's dropout generator state (base64), replica 0 first.</summary>
+    /// <summary>Each replica's dropout generator state (base64 of 16 bytes: seed and counter, see <see cref="Models.Lora.DropoutGenerator"/>), replica 0 first.</summary>
     [JsonPropertyName("dropout_rng_states")] public IReadOnlyList<string> DropoutRngStates { get; init; } = [];
     [JsonPropertyName("config_sha256")] public string ConfigSha256 { get; init; } = "";
     /// <summary>sha256 (lowercase hex) of each data.train file, by path; resume refuses files whose content changed.</summary>

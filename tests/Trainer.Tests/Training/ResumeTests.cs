@@ -10,12 +10,12 @@ public class ResumeTests
     private static List<JsonElement> Metrics(string outputDir) =>
         File.ReadAllLines(Path.Combine(outputDir, MetricsLog.FileName)).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 
-    private static (int Step, float Loss)[] Losses(string outputDir) =>
+    internal static (int Step, float Loss)[] Losses(string outputDir) =>
         Metrics(outputDir).Select(m => (m.GetProperty("step").GetInt32(), m.GetProperty("loss").GetSingle())).ToArray();
 
-    private static byte[] Adapter(string checkpoint) => File.ReadAllBytes(Path.Combine(checkpoint, PeftAdapter.WeightsFile));
+    internal static byte[] Adapter(string checkpoint) => File.ReadAllBytes(Path.Combine(checkpoint, PeftAdapter.WeightsFile));
 
-    private static TrainSummary Train(string outputDir, TrainOptions options, params string[] overrides) =>
+    internal static TrainSummary Train(string outputDir, TrainOptions options, params string[] overrides) =>
         new TrainingRun(TrainingFixture.Config(outputDir, overrides), options, TextWriter.Null).Run();
 
     [Fact]

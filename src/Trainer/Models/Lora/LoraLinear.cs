@@ -9,7 +9,7 @@ namespace Trainer.Models.Lora;
 /// A frozen projection plus a low-rank update: y = x·Wᵀ + dropout(x)·Aᵀ·Bᵀ·(alpha / r). <c>weight</c> keeps the
 /// base key (<c>q_proj.weight</c>); the adapter is <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r],
 /// always float32 whatever the base dtype. A starts Kaiming-uniform (a = √5, PEFT's init) and B at zero, so a
-/// new adapter leaves the model unchanged. Dropout draws from the model's <see cref="Generator"/>.
+/// new adapter leaves the model unchanged. Dropout draws its masks from the model's <see cref="DropoutGenerator"/>.
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
@@ -18,9 +18,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public Linear lora_B;             // [out, r]
 
     private readonly double _scaling, _dropout;
-    private readonly Func<Generator> _generator;
+    private readonly Func<DropoutGenerator> _generator;
 
-    public LoraLinear(long inFeatures, long outFeatures, LoraSettings settings, ScalarType dtype, Device device, Func<Generator> generator)
+    public LoraLinear(long inFeatures, long outFeatures, LoraSettings settings, ScalarType dtype, Device device, Func<DropoutGenerator> generator)
         : base(nameof(LoraLinear))
     {
         weight = new Parameter(empty(outFeatures, inFeatures, dtype, device), requires_grad: false);
@@ -47,7 +47,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var h = x.to(ScalarType.Float32);
         if (training && _dropout > 0)
         {
-            var keep = rand(h.shape, generator: _generator(), device: h.device).ge(_dropout);
+            var keep = _generator().KeepMask(h.shape, _dropout, h.device);             // [.., in] bool
             h = h * keep / (1 - _dropout);
         }
         var delta = lora_B.call(lora_A.call(h)) * _scaling;                        // [.., out] float32

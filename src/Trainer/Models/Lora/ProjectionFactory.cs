@@ -9,7 +9,7 @@ namespace Trainer.Models.Lora;
 /// settings target the projection's name. Choosing at construction keeps the module tree
 /// fixed from the start (the weight keys never change); nothing is swapped in afterwards.
 /// </summary>
-public sealed class ProjectionFactory(ScalarType dtype, Device device, LoraSettings? lora, Func<Generator> dropoutGenerator)
+public sealed class ProjectionFactory(ScalarType dtype, Device device, LoraSettings? lora, Func<DropoutGenerator> dropoutGenerator)
 {
     /// <param name="path">The module's key prefix, e.g. <c>layers.0.self_attn.q_proj</c>.</param>
     public nn.Module<Tensor, Tensor> Create(string path, long inFeatures, long outFeatures) =>

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Trainer.Models.Lora;
 using static TorchSharp.torch;
 using static TorchSharp.torch.autograd;
 
@@ -24,7 +25,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
     public override string Name => nameof(ActivationRecompute);
 
     /// <summary>x [B, S, H] → layer(x), checkpointed; the backward's gradients go to <paramref name="gradients"/>.</summary>
-    public static Tensor Apply(nn.Module<Tensor, AttentionInputs, Tensor> layer, Tensor x, AttentionInputs inputs, Generator dropout, TensorOwner gradients)
+    public static Tensor Apply(nn.Module<Tensor, AttentionInputs, Tensor> layer, Tensor x, AttentionInputs inputs, DropoutGenerator dropout, TensorOwner gradients)
     {
         object[] vars = [layer, dropout, gradients, x, inputs.Cos, inputs.Sin, inputs.Mask, .. layer.parameters().Where(p => p.requires_grad)];
         return apply(vars)[0];
@@ -32,7 +33,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
-        var (layer, dropout, gradients, x) = ((nn.Module<Tensor, AttentionInputs, Tensor>)vars[0], (Generator)vars[1], (TensorOwner)vars[2], (Tensor)vars[3]);
+        var (layer, dropout, gradients, x) = ((nn.Module<Tensor, AttentionInputs, Tensor>)vars[0], (DropoutGenerator)vars[1], (TensorOwner)vars[2], (Tensor)vars[3]);
         var (cos, sin, mask) = ((Tensor)vars[4], (Tensor)vars[5], (Tensor)vars[6]);
         ctx.save_data("layer", layer);
         ctx.save_data("dropout", dropout);
@@ -47,7 +48,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
     {
         var layer = (nn.Module<Tensor, AttentionInputs, Tensor>)ctx.get_data("layer");
-        var dropout = (Generator)ctx.get_data("dropout");
+        var dropout = (DropoutGenerator)ctx.get_data("dropout");
         var owner = (TensorOwner)ctx.get_data("gradients");
         bool xRequiresGrad = (bool)ctx.get_data("x_requires_grad");
         var parameters = layer.parameters().Where(p => p.requires_grad).ToList();
