@@ -46,15 +46,21 @@ public static class InteropTexts
     ];
 
     /// <summary>
-    /// Every text in data/ as trainer embeds it: data/examples/texts.jsonl (with its instructions); the SciFact queries
-    /// alone and with each instruction of the examples; the corpus as title and text (<see cref="BeirDataset.DocumentText"/>);
+    /// Every text in data/ as trainer embeds it: data/examples/texts.jsonl; the SciFact queries
+    /// alone and with each of two e5 instructions; the corpus as title and text (<see cref="BeirDataset.DocumentText"/>);
     /// the queries, positives and negatives of the training files.
     /// </summary>
     public static List<Text> Data()
     {
         string data = Path.Combine(TestPaths.RepoRoot, "data"), scifact = Path.Combine(data, "scifact");
         var texts = new List<Text>();
-        var instructions = new List<string>();
+        // the e5 instructions for web search and SciFact, which users put before queries (the examples mark queries
+        // with "query": true, so that the quickstart's model sees them as it was trained: without one)
+        var instructions = new List<string>
+        {
+            "Given a web search query, retrieve relevant passages that answer the query",
+            "Given a scientific claim, retrieve documents that support or refute the claim",
+        };
         string examples = Path.Combine(data, "examples", "texts.jsonl");
         foreach (var input in EmbedInput.Read(examples, vocabSize: int.MaxValue))
         {
