@@ -6,7 +6,7 @@ namespace Trainer.Serving;
 /// Dynamic batching in front of one <see cref="IEmbeddingEngine"/>: requests enqueue their inputs (already tokenized)
 /// from any thread, and one worker thread takes them first come, first served, as batches of at most
 /// <c>maxBatchTokens</c> padded tokens (inputs × the longest one). A batch leaves when the next input would not fit, or
-/// when its first input has waited <c>maxWait</c> (an input that queued while the model was busy does not wait again).
+/// when its first input has waited <c>maxWait</c> since it was queued (time spent waiting for a busy model counts).
 /// A request's inputs may be split between batches; each gets its own vector back, which does not depend on the batch
 /// it ran in (padding is masked). A model error fails the inputs of that batch only: the worker goes on.
 /// <see cref="Dispose"/> stops taking inputs, embeds those already queued, and ends the worker.

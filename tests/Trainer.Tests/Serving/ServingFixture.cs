@@ -12,8 +12,10 @@ namespace Trainer.Tests.Serving;
 /// its export by the real exporter (model.onnx and safetensors), a few texts, and what <c>trainer embed</c> (the real
 /// CLI) makes of them with those settings: the vectors every serving path must reproduce.
 /// </summary>
-public sealed class ServingFixture
+public sealed class ServingFixture : IAsyncDisposable
 {
+    private readonly Lazy<Task<EmbeddingServer>> _errorServer;
+
     public const int MaxLength = 24;
     public const string DefaultInstruction = "Find the abstract";
     public const string CustomInstruction = "Given a claim, retrieve the abstract that supports it";
@@ -37,6 +39,15 @@ public sealed class ServingFixture
         var tokenize = CliRunner.Run("tokenize", "--model", ExportDir, "--input", input, "--output", ids, "--max-length", MaxLength.ToString());
         Assert.True(tokenize.ExitCode == 0, tokenize.Stderr);
         DocumentTokens = File.ReadLines(ids).Take(Documents.Length).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("input_ids").GetArrayLength()).ToArray();
+        _errorServer = new(() => EmbeddingServer.StartAsync(Options() with { MaxInputs = 4, Truncate = false }, TextWriter.Null));
+    }
+
+    /// <summary>One server for the error tests, started on first use: at most 4 inputs per request, longer inputs refused.</summary>
+    public Task<EmbeddingServer> ErrorServer => _errorServer.Value;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_errorServer.IsValueCreated) await (await _errorServer.Value).DisposeAsync();
     }
 
     /// <summary>Documents: a long one (cut to 24 tokens), non-ASCII text, a literal &lt;/s&gt;, a one-letter text.</summary>
