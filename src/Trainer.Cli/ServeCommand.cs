@@ -32,10 +32,11 @@ public static class ServeCommand
         var maxBatchTokens = new Option<int>("--max-batch-tokens") { DefaultValueFactory = _ => defaults.MaxBatchTokens, Description = "Padded tokens per model call (inputs × the longest)" };
         var maxWaitMs = new Option<int>("--max-wait-ms") { DefaultValueFactory = _ => defaults.MaxWaitMs, Description = "How long a batch waits for more inputs before it runs" };
         var maxConcurrent = new Option<int>("--max-concurrent-requests") { DefaultValueFactory = _ => defaults.MaxConcurrentRequests, Description = "Requests handled at once; more are answered 429" };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads per model call (libtorch or ONNX Runtime; default: the library's)" };
         var name = new Option<string?>("--model-name") { Description = "The model name in responses (default: the --model folder's name)" };
         var command = new Command("serve", "Serve embeddings over HTTP: OpenAI POST /v1/embeddings, text-embeddings-inference POST /embed, GET /health.")
         {
-            model, host, port, engine, device, dtype, maxInputTokens, truncate, instruction, maxInputs, maxBatchTokens, maxWaitMs, maxConcurrent, name,
+            model, host, port, engine, device, dtype, maxInputTokens, truncate, instruction, maxInputs, maxBatchTokens, maxWaitMs, maxConcurrent, threads, name,
         };
         command.SetAction(r => CliErrors.Run(() =>
         {
@@ -53,6 +54,7 @@ public static class ServeCommand
                 MaxBatchTokens = r.GetValue(maxBatchTokens),
                 MaxWaitMs = r.GetValue(maxWaitMs),
                 MaxConcurrentRequests = r.GetValue(maxConcurrent),
+                Threads = r.GetValue(threads),
                 ModelName = r.GetValue(name),
             };
             var server = EmbeddingServer.StartAsync(options, Console.Error).GetAwaiter().GetResult();

@@ -16,13 +16,16 @@ public sealed class OnnxEngine : IEmbeddingEngine
     private readonly InferenceSession _session;
     private readonly int _padId;
 
-    public OnnxEngine(string onnxPath, IDecoderConfig config)
+    /// <param name="threads">ONNX Runtime's intra-op threads; null: its default (one per physical core).</param>
+    public OnnxEngine(string onnxPath, IDecoderConfig config, int? threads = null)
     {
         _padId = config.EosTokenId;
         Dimensions = config.HiddenSize;
         try
         {
-            _session = new InferenceSession(onnxPath);
+            using var options = new SessionOptions();
+            if (threads is { } n) options.IntraOpNumThreads = n;
+            _session = new InferenceSession(onnxPath, options);
         }
         catch (OnnxRuntimeException e)
         {

@@ -45,6 +45,9 @@ public sealed record ServeOptions(string Model)
     /// <summary>Requests being handled at once; one more is answered 429 at once rather than queued.</summary>
     public int MaxConcurrentRequests { get; init; } = 512;
 
+    /// <summary>CPU threads of one model call (libtorch's intra-op threads, or ONNX Runtime's); null: the library's default.</summary>
+    public int? Threads { get; init; }
+
     /// <summary>The model name in responses; null: the --model folder's name.</summary>
     public string? ModelName { get; init; }
 
@@ -64,6 +67,7 @@ public sealed record ServeOptions(string Model)
         if (MaxBatchTokens < 2) throw new ArgumentException($"--max-batch-tokens = {MaxBatchTokens} is invalid; it must be at least 2.");
         if (MaxWaitMs < 0) throw new ArgumentException($"--max-wait-ms = {MaxWaitMs} is invalid; it must be 0 or more.");
         if (MaxConcurrentRequests < 1) throw new ArgumentException($"--max-concurrent-requests = {MaxConcurrentRequests} is invalid; it must be at least 1.");
+        if (Threads is < 1) throw new ArgumentException($"--threads = {Threads} is invalid; it must be at least 1 (leave it out for the library's default).");
         if (Instruction is { Length: > 0 } && string.IsNullOrWhiteSpace(Instruction))
             throw new ArgumentException("--instruction is whitespace only; leave it out for the model's default, or give \"\" for none.");
     }

@@ -71,8 +71,9 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
     /// <summary>Loads the weights into the engine the options name.</summary>
     public IEmbeddingEngine LoadEngine(ServeOptions options)
     {
-        if (OnnxPath is not null) return new OnnxEngine(OnnxPath, ModelFamilies.Load(Path.Combine(ModelDir, PretrainedLoader.ConfigFile)).Config);
+        if (OnnxPath is not null) return new OnnxEngine(OnnxPath, ModelFamilies.Load(Path.Combine(ModelDir, PretrainedLoader.ConfigFile)).Config, options.Threads);
         var device = DTypes.ParseDevice(options.Device, "--device");
+        if (options.Threads is { } threads) TorchSharp.torch.set_num_threads(threads); // process-wide: the server is the process
         return new TorchEngine(AdaptedModel.Load(ModelDir, AdapterDir, DTypes.Parse(options.DType, "--dtype"), device), options.Device);
     }
 }

@@ -73,18 +73,14 @@ public partial class ServingShutdownTests(ServingFixture fixture)
         }
     }
 
-    [Theory]
-    [InlineData("checkpoint", new[] { "--engine", "onnx" }, "is a checkpoint; export it first")]
-    [InlineData("export", new[] { "--engine", "onnx", "--device", "cuda" }, "--device = 'cuda'")]
-    [InlineData("export", new[] { "--engine", "tensorrt" }, "--engine = 'tensorrt' is invalid; allowed: torch, onnx")]
-    [InlineData("export", new[] { "--max-batch-tokens", "16" }, "--max-batch-tokens = 16 is less than the input limit of 24 tokens")]
-    [InlineData("export", new[] { "--port", "70000" }, "--port = 70000 is invalid")]
-    public void A_bad_option_is_one_error_line_and_exit_1(string source, string[] options, string message)
+    [Fact]
+    public void A_bad_option_is_one_error_line_and_exit_1()
     {
-        var result = CliRunner.Run(["serve", "--model", fixture.ModelPath(source), .. options]);
+        var result = CliRunner.Run("serve", "--model", fixture.Checkpoint, "--engine", "onnx");
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error: "));
-        Assert.Contains(message, line);
+        Assert.Contains("--engine onnx runs an export's model.onnx, and", line);
+        Assert.Contains("is a checkpoint; export it first", line);
     }
 
     [GeneratedRegex(@"serve: listening on (http://\S+)")]
