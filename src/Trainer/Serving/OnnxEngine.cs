@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using TorchSharp;
 using Trainer.Models;
 using Trainer.Text;
 
@@ -43,6 +44,9 @@ public sealed class OnnxEngine : IEmbeddingEngine
     {
         long[] ids, mask;
         int width;
+        // The scope holds every tensor PaddedBatch makes, the staging ones included: a tensor that nothing holds can be
+        // finalized while libtorch still reads it (see NoGcRegion), which crashed this engine under load.
+        using (var scope = torch.NewDisposeScope())
         using (var batch = PaddedBatch.Create(rows, _padId))
         {
             ids = batch.InputIds.data<long>().ToArray();
