@@ -26,7 +26,7 @@ public static class ServeCommand
         {
             Description = "Tokens per input, BOS and EOS included (default: the export's or checkpoint's max_length, else 512)",
         };
-        var truncate = new Option<bool>("--truncate") { DefaultValueFactory = _ => defaults.Truncate, Description = "true: cut longer inputs (as trainer embed does); false: refuse them with 413" };
+        var truncate = new Option<bool>("--truncate") { DefaultValueFactory = _ => defaults.Truncate, Description = "true (default): cut longer inputs, as trainer embed does; false: refuse them with 413 (a request's \"truncate\" overrides it)" };
         var instruction = new Option<string?>("--instruction") { Description = "Default instruction of queries (default: the export's or checkpoint's; \"\" for none)" };
         var maxInputs = new Option<int>("--max-inputs") { DefaultValueFactory = _ => defaults.MaxInputs, Description = "Inputs per request" };
         var maxBatchTokens = new Option<int>("--max-batch-tokens") { DefaultValueFactory = _ => defaults.MaxBatchTokens, Description = "Padded tokens per model call (inputs × the longest)" };
