@@ -10,5 +10,6 @@ var root = new RootCommand("Trainer: turn a Mistral-family decoder into a text-e
     EvalCommand.Build(),
     MineCommand.Build(),
     BenchmarkCommands.Build(),
+    ServeCommand.Build(),
 };
 return root.Parse(args).Invoke();

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+
+namespace Trainer.Serving;
+
+/// <summary>
+/// Dynamic batching in front of one <see cref="IEmbeddingEngine"/>: requests enqueue their inputs (already tokenized)
+/// from any thread, and one worker thread takes them first come, first served, as batches of at most
+/// <c>maxBatchTokens</c> padded tokens (inputs × the longest one). A batch leaves when the next input would not fit, or
+/// when its first input has waited <c>maxWait</c> since it was queued (time spent waiting for a busy model counts).
+/// A request's inputs may be split between batches; each gets its own vector back, which does not depend on the batch
+/// it ran in (padding is masked). A model error fails the inputs of that batch only: the worker goes on.
+/// <see cref="Dispose"/> stops taking inputs, embeds those already queued, and ends the worker.
+/// </summary>
+public sealed class EmbeddingBatcher : IDisposable
+{
+    private sealed record Pending(int[] Row, long EnqueuedAt, TaskCompletionSource<float[]> Result);
+
+    private readonly IEmbeddingEngine _engine;
+    private readonly int _maxBatchTokens;
+    private readonly long _maxWaitTicks;
+    private readonly Queue<Pending> _queue = new();
+    private readonly object _lock = new(); // a Monitor: the worker waits on it
+    private readonly Thread _worker;
+    private bool _closed;
+    private long _inputs, _batches, _tokens, _paddedTokens, _queueTicks, _inferenceTicks, _failedBatches;
+    private int _largestBatch;
+
+    public EmbeddingBatcher(IEmbeddingEngine engine, int maxBatchTokens, TimeSpan maxWait)
+    {
+        if (maxBatchTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxBatchTokens), maxBatchTokens, "must be at least 1");
+        (_engine, _maxBatchTokens, _maxWaitTicks) = (engine, maxBatchTokens, (long)(maxWait.TotalSeconds * Stopwatch.Frequency));
+        _worker = new Thread(Work) { Name = "embedding-batcher", IsBackground = true };
+        _worker.Start();
+    }
+
+    public BatcherStats Stats
+    {
+        get
+        {
+            lock (_lock)
+            {
+                double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
+                return new BatcherStats(_inputs, _batches, _tokens, _paddedTokens, _largestBatch, _queue.Count, Seconds(_queueTicks),
+                    Seconds(_inferenceTicks), _failedBatches);
+            }
+        }
+    }
+
+    /// <summary>Queues the rows; the task completes with their vectors in order, or fails with the model's error.</summary>
+    /// <exception cref="InvalidOperationException">The batcher is shutting down.</exception>
+    public Task<float[][]> EmbedAsync(IReadOnlyList<int[]> rows)
+    {
+        foreach (var row in rows)
+            if (row.Length == 0 || row.Length > _maxBatchTokens)
+                throw new ArgumentException($"A row of {row.Length} tokens cannot be batched (1 to {_maxBatchTokens}).", nameof(rows));
+        var pending = rows.Select(r => new Pending(r, 0, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously))).ToArray();
+        lock (_lock)
+        {
+            if (_closed) throw new InvalidOperationException("The server is shutting down.");
+            long now = Stopwatch.GetTimestamp();
+            foreach (var p in pending) _queue.Enqueue(p with { EnqueuedAt = now });
+            Monitor.PulseAll(_lock);
+        }
+        return Task.WhenAll(pending.Select(p => p.Result.Task));
+    }
+
+    private void Work()
+    {
+        while (Next() is { } batch) Run(batch);
+    }
+
+    /// <summary>The next batch, once it is full or its first input has waited long enough; null when closed and drained.</summary>
+    private List<Pending>? Next()
+    {
+        lock (_lock)
+        {
+            while (_queue.Count == 0)
+            {
+                if (_closed) return null;
+                Monitor.Wait(_lock);
+            }
+            long deadline = _queue.Peek().EnqueuedAt + _maxWaitTicks;
+            while (!_closed && Fitting() == _queue.Count)
+            {
+                long left = deadline - Stopwatch.GetTimestamp();
+                if (left <= 0) break;
+                Monitor.Wait(_lock, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+            }
+            int count = Fitting();
+            var batch = new List<Pending>(count);
+            for (int i = 0; i < count; i++) batch.Add(_queue.Dequeue());
+            return batch;
+        }
+    }
+
+    /// <summary>How many inputs from the front of the queue fit in one batch (at least one).</summary>
+    private int Fitting()
+    {
+        int count = 0, longest = 0;
+        foreach (var p in _queue)
+        {
+            int width = Math.Max(longest, p.Row.Length);
+            if (count > 0 && (long)width * (count + 1) > _maxBatchTokens) break;
+            (count, longest) = (count + 1, width);
+        }
+        return count;
+    }
+
+    private void Run(List<Pending> batch)
+    {
+        long start = Stopwatch.GetTimestamp();
+        float[][]? vectors = null;
+        Exception? error = null;
+        try
+        {
+            vectors = _engine.Embed(batch.Select(p => p.Row).ToList());
+            if (vectors.Length != batch.Count) throw new InvalidOperationException($"The engine returned {vectors.Length} vectors for {batch.Count} inputs.");
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        long end = Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            _batches++;
+            _inputs += batch.Count;
+            _tokens += batch.Sum(p => (long)p.Row.Length);
+            _paddedTokens += (long)batch.Count * batch.Max(p => p.Row.Length);
+            _largestBatch = Math.Max(_largestBatch, batch.Count);
+            _queueTicks += batch.Sum(p => start - p.EnqueuedAt);
+            _inferenceTicks += end - start;
+            if (error is not null) _failedBatches++;
+        }
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (error is null) batch[i].Result.SetResult(vectors![i]);
+            else batch[i].Result.SetException(error);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            Monitor.PulseAll(_lock);
+        }
+        _worker.Join();
+    }
+}

@@ -1,0 +1,279 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Trainer.Serving;
+
+/// <summary>
+/// <c>trainer serve</c>: an HTTP embedding server on Kestrel with minimal APIs, in three layers as text-embeddings-inference
+/// has them: these endpoints → <see cref="EmbeddingService"/> (limits, tokenization) → <see cref="EmbeddingBatcher"/>
+/// (one worker and one model). Endpoints: <c>POST /v1/embeddings</c> (OpenAI), <c>POST /embed</c>
+/// (text-embeddings-inference), <c>GET /health</c>, <c>GET /v1/models</c>, <c>GET /metrics</c> (Prometheus text).
+/// Every refusal is a JSON error (<see cref="ApiError"/>); a model error fails its requests with 500 and the server goes
+/// on. Stopping (SIGTERM, Ctrl-C or <see cref="StopAsync"/>) stops accepting connections, lets the requests in flight and
+/// their queued inputs finish, then releases the model. Tests start it in-process on a free port (<c>Port = 0</c>).
+/// </summary>
+public sealed class EmbeddingServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly EmbeddingBatcher _batcher;
+    private readonly IEmbeddingEngine _engine;
+    private readonly EmbeddingService _service;
+    private readonly ServeOptions _options;
+    private readonly TextWriter _log;
+    private readonly ConcurrentDictionary<(string Endpoint, int Status), long> _responses = new();
+    private int _active;
+    private bool _disposed;
+
+    private EmbeddingServer(ServedModel model, IEmbeddingEngine engine, Text.EmbeddingTokenizer tokenizer, EmbeddingBatcher batcher, ServeOptions options,
+        TextWriter log)
+    {
+        (_engine, _batcher, _options, _log) = (engine, batcher, options, log);
+        _service = new EmbeddingService(model, tokenizer, batcher, engine.Dimensions, options);
+        _app = Build(options);
+    }
+
+    /// <summary>The address it listens on, e.g. http://127.0.0.1:8080 (the port actually bound when 0 was asked for).</summary>
+    public Uri Address { get; private set; } = null!;
+
+    public ServedModel Model => _service.Model;
+
+    public BatcherStats Stats => _batcher.Stats;
+
+    /// <summary>Resolves and loads the model the options name, then listens.</summary>
+    public static Task<EmbeddingServer> StartAsync(ServeOptions options, TextWriter log, CancellationToken cancellationToken = default)
+    {
+        var model = ServedModel.Resolve(options, log);
+        var tokenizer = model.LoadTokenizer();
+        return StartAsync(model, model.LoadEngine(options), tokenizer, options, log, cancellationToken);
+    }
+
+    /// <summary>Serves <paramref name="engine"/> (which the server then owns and disposes) with the model's tokenizer and settings.</summary>
+    public static async Task<EmbeddingServer> StartAsync(ServedModel model, IEmbeddingEngine engine, Text.EmbeddingTokenizer tokenizer, ServeOptions options,
+        TextWriter log, CancellationToken cancellationToken = default)
+    {
+        EmbeddingBatcher? batcher = null;
+        EmbeddingServer? server = null;
+        try
+        {
+            batcher = new EmbeddingBatcher(engine, options.MaxBatchTokens, TimeSpan.FromMilliseconds(options.MaxWaitMs));
+            server = new EmbeddingServer(model, engine, tokenizer, batcher, options, log);
+            await server._app.StartAsync(cancellationToken);
+            server.Address = new Uri(server._app.Urls.First());
+            server.LogStart();
+            return server;
+        }
+        catch
+        {
+            if (server is not null) await server._app.DisposeAsync();
+            batcher?.Dispose();
+            engine.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Returns once a stop was asked for (SIGTERM, Ctrl-C, <see cref="StopAsync"/>) and the requests in flight have finished.</summary>
+    public async Task WaitForShutdownAsync()
+    {
+        await _app.WaitForShutdownAsync();
+        await DisposeAsync();
+    }
+
+    /// <summary>Stops accepting, finishes the requests in flight, releases the model.</summary>
+    public async Task StopAsync()
+    {
+        await _app.StopAsync();
+        await DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await _app.StopAsync(); // a no-op when stopped already
+        _batcher.Dispose();     // embeds whatever is still queued
+        _engine.Dispose();
+        await _app.DisposeAsync();
+        var stats = _batcher.Stats;
+        _log.WriteLine($"serve: stopped after {_responses.Values.Sum()} request(s): {stats.Inputs} input(s) in {stats.Batches} batch(es)");
+    }
+
+    private WebApplication Build(ServeOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(IPAddress.Parse(options.Host), options.Port);
+        });
+        var app = builder.Build();
+        app.Lifetime.ApplicationStopping.Register(() =>
+            _log.WriteLine($"serve: stopping: no new connections; finishing {Volatile.Read(ref _active)} request(s) in flight"));
+        app.UseStatusCodePages(context => Send(context.HttpContext, Unrouted(context.HttpContext)));
+        app.MapPost("/v1/embeddings", context => Handle(context, "/v1/embeddings", RequestParser.ParseOpenAi,
+            (request, result) => ResponseJson.OpenAi(request, result, _service.Model.Name)));
+        app.MapPost("/embed", context => Handle(context, "/embed", RequestParser.ParseTei, (_, result) => ResponseJson.Tei(result)));
+        app.MapGet("/health", context => SendJson(context, 200, Health()));
+        app.MapGet("/v1/models", context => SendJson(context, 200, ResponseJson.Write(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("object", "list");
+            w.WriteStartArray("data");
+            w.WriteStartObject();
+            w.WriteString("id", _service.Model.Name);
+            w.WriteString("object", "model");
+            w.WriteNumber("created", 0);
+            w.WriteString("owned_by", "trainer");
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        })));
+        app.MapGet("/metrics", context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4";
+            return context.Response.WriteAsync(Metrics());
+        });
+        return app;
+    }
+
+    private async Task Handle(HttpContext context, string endpoint, Func<System.Text.Json.JsonElement, EmbeddingRequest> parse,
+        Func<EmbeddingRequest, EmbeddingResult, byte[]> respond)
+    {
+        int status;
+        try
+        {
+            if (Interlocked.Increment(ref _active) > _options.MaxConcurrentRequests)
+                throw new ApiError(429, "too_many_requests", $"The server is handling {_options.MaxConcurrentRequests} requests already " +
+                                                             "(--max-concurrent-requests); retry later.");
+            System.Text.Json.JsonDocument document;
+            try
+            {
+                document = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw ApiError.BadRequest("invalid_json", $"The request body is not valid JSON: {e.Message}");
+            }
+            using (document)
+            {
+                var request = parse(document.RootElement);
+                var result = await _service.EmbedAsync(request);
+                await SendJson(context, status = 200, respond(request, result));
+            }
+        }
+        catch (ApiError e)
+        {
+            await Send(context, e);
+            status = e.Status;
+        }
+        catch (BadHttpRequestException e)
+        {
+            await Send(context, new ApiError(e.StatusCode, e.StatusCode == 413 ? "body_too_large" : "bad_request", e.Message));
+            status = e.StatusCode;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            status = 499; // the client went away; nobody reads an answer
+        }
+        catch (Exception e)
+        {
+            _log.WriteLine($"serve: error: {endpoint}: {e.GetType().Name}: {e.Message}");
+            await Send(context, new ApiError(500, "model_error", $"The model failed on this request ({e.GetType().Name}: {e.Message}); the server keeps running."));
+            status = 500;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _active);
+        }
+        _responses.AddOrUpdate((endpoint, status), 1, (_, n) => n + 1);
+    }
+
+    /// <summary>The JSON error of a request no endpoint took (404, or 405 for a known path with the wrong method).</summary>
+    private static ApiError Unrouted(HttpContext context)
+    {
+        var (status, request) = (context.Response.StatusCode, $"{context.Request.Method} {context.Request.Path}");
+        const string Endpoints = "POST /v1/embeddings, POST /embed, GET /health, GET /v1/models and GET /metrics";
+        return status switch
+        {
+            404 => new ApiError(404, "not_found", $"{request}: no such endpoint; this server has {Endpoints}."),
+            405 => new ApiError(405, "method_not_allowed", $"{request}: method not allowed (Allow: {context.Response.Headers.Allow}); this server has {Endpoints}."),
+            _ => new ApiError(status, "http_error", $"{request}: HTTP {status}."),
+        };
+    }
+
+    private static Task Send(HttpContext context, ApiError error) => SendJson(context, error.Status, ResponseJson.Error(error));
+
+    private static async Task SendJson(HttpContext context, int status, byte[] body)
+    {
+        if (context.Response.HasStarted) return;
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body);
+    }
+
+    private byte[] Health() => ResponseJson.Write(w =>
+    {
+        var model = _service.Model;
+        w.WriteStartObject();
+        w.WriteString("status", "ok");
+        w.WriteString("model", model.Name);
+        w.WriteString("engine", _engine.Description);
+        w.WriteNumber("dimensions", _service.Dimensions);
+        w.WriteNumber("max_input_tokens", model.MaxInputTokens);
+        w.WriteBoolean("truncate", _options.Truncate);
+        if (model.Instruction is null) w.WriteNull("default_instruction");
+        else w.WriteString("default_instruction", model.Instruction);
+        w.WriteNumber("max_inputs", _options.MaxInputs);
+        w.WriteNumber("max_batch_tokens", _options.MaxBatchTokens);
+        w.WriteNumber("max_wait_ms", _options.MaxWaitMs);
+        w.WriteEndObject();
+    });
+
+    /// <summary>Counters in Prometheus' text format.</summary>
+    private string Metrics()
+    {
+        var s = _batcher.Stats;
+        var text = new StringBuilder();
+        void Metric(string name, string type, string help, IEnumerable<(string Labels, double Value)> values)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
+            foreach (var (labels, value) in values) text.Append(CultureInfo.InvariantCulture, $"{name}{labels} {value}\n");
+        }
+        Metric("trainer_serve_responses_total", "counter", "Responses by endpoint and HTTP status (499: the client went away).",
+            _responses.OrderBy(r => r.Key).Select(r => ($"{{endpoint=\"{r.Key.Endpoint}\",status=\"{r.Key.Status}\"}}", (double)r.Value)));
+        Metric("trainer_serve_requests_in_flight", "gauge", "Embedding requests being handled.", [("", Volatile.Read(ref _active))]);
+        Metric("trainer_serve_queued_inputs", "gauge", "Inputs waiting for the model.", [("", s.Queued)]);
+        Metric("trainer_serve_inputs_total", "counter", "Inputs embedded.", [("", s.Inputs)]);
+        Metric("trainer_serve_batches_total", "counter", "Model calls (batches).", [("", s.Batches)]);
+        Metric("trainer_serve_failed_batches_total", "counter", "Model calls that failed.", [("", s.FailedBatches)]);
+        Metric("trainer_serve_tokens_total", "counter", "Tokens embedded (BOS and EOS included).", [("", s.Tokens)]);
+        Metric("trainer_serve_padded_tokens_total", "counter", "Tokens the model ran, padding included.", [("", s.PaddedTokens)]);
+        Metric("trainer_serve_largest_batch", "gauge", "Most inputs in one batch so far.", [("", s.LargestBatch)]);
+        Metric("trainer_serve_queue_seconds_total", "counter", "Time inputs waited before their batch ran, summed.", [("", s.QueueSeconds)]);
+        Metric("trainer_serve_inference_seconds_total", "counter", "Time the model ran.", [("", s.InferenceSeconds)]);
+        return text.ToString();
+    }
+
+    private void LogStart()
+    {
+        var model = _service.Model;
+        _log.WriteLine($"serve: {model.Name}: {model.ModelDir}{(model.AdapterDir is null ? "" : $" + adapter {model.AdapterDir}")}, " +
+                       $"{_engine.Description}, {_service.Dimensions} dimensions");
+        _log.WriteLine($"serve: max_input_tokens {model.MaxInputTokens} ({model.MaxInputTokensFrom}), {(_options.Truncate ? "longer inputs truncated" : "longer inputs refused (413)")}; " +
+                       $"query instruction {(model.Instruction is null ? "none" : System.Text.Json.JsonSerializer.Serialize(model.Instruction))} ({model.InstructionFrom})");
+        _log.WriteLine($"serve: batches of at most {_options.MaxBatchTokens} padded tokens, waiting at most {_options.MaxWaitMs} ms; " +
+                       $"at most {_options.MaxInputs} inputs per request and {_options.MaxConcurrentRequests} requests at once");
+        _log.WriteLine($"serve: listening on {Address} (POST /v1/embeddings, POST /embed, GET /health); Ctrl-C or SIGTERM stops");
+    }
+}

@@ -1,0 +1,53 @@
+using Trainer.Text;
+
+namespace Trainer.Serving;
+
+/// <summary>
+/// The core between the HTTP endpoints and the model: applies the per-request limits, tokenizes on the caller's thread
+/// (off the model's) exactly as <c>trainer embed</c> does (<see cref="EmbeddingTokenizer"/>: queries formatted with
+/// their instruction, BOS … EOS, at most <see cref="ServedModel.MaxInputTokens"/> tokens), and hands the rows to the
+/// <see cref="EmbeddingBatcher"/>.
+/// </summary>
+public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer tokenizer, EmbeddingBatcher batcher, int dimensions, ServeOptions options)
+{
+    public ServedModel Model { get; } = model;
+
+    public int Dimensions { get; } = dimensions;
+
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request)
+    {
+        if (request.Texts.Count > options.MaxInputs)
+            throw new ApiError(413, "too_many_inputs", $"{request.Field} has {request.Texts.Count} inputs; the limit is {options.MaxInputs} per request " +
+                                                       "(--max-inputs). Split it into smaller requests.", request.Field);
+        if (request.Dimensions is { } wanted && wanted != Dimensions)
+            throw ApiError.BadRequest("unsupported_value", $"dimensions = {wanted} is not supported: this model's embeddings have {Dimensions} dimensions. " +
+                                                           "Leave dimensions out or send that number.", "dimensions");
+        var instruction = request.IsQuery ? request.Instruction ?? Model.Instruction : null;
+        bool truncate = request.Truncate ?? options.Truncate;
+        var rows = new int[request.Texts.Count][];
+        for (int i = 0; i < rows.Length; i++)
+            rows[i] = Tokenize(request.Texts[i], instruction, truncate, request.Texts.Count == 1 ? request.Field : $"{request.Field}[{i}]");
+        Task<float[][]> vectors;
+        try
+        {
+            vectors = batcher.EmbedAsync(rows);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ApiError(503, "shutting_down", e.Message);
+        }
+        return new EmbeddingResult(await vectors, rows.Sum(r => r.Length));
+    }
+
+    /// <summary>The ids of one input; a longer one is cut to the limit, or refused when not truncating.</summary>
+    private int[] Tokenize(string text, string? instruction, bool truncate, string param)
+    {
+        int limit = Model.MaxInputTokens;
+        if (truncate) return tokenizer.Encode(text, instruction, limit);
+        var ids = tokenizer.Encode(text, instruction, limit + 1); // one more than allowed tells whether it was cut
+        if (ids.Length > limit)
+            throw new ApiError(413, "input_too_long", $"{param} is longer than {limit} tokens (BOS, EOS and any query instruction included), the limit " +
+                                                      $"(--max-input-tokens, {Model.MaxInputTokensFrom}). Shorten it, or send truncate: true to cut it.", param);
+        return ids;
+    }
+}
