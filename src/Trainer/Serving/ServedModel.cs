@@ -11,7 +11,7 @@ namespace Trainer.Serving;
 
 /// <summary>
 /// What <c>trainer serve --model M</c> serves, resolved exactly as <c>trainer eval --model M</c> resolves it
-/// (<see cref="EvalModel"/>): an export or model folder as it is, a checkpoint (or an output_dir's newest valid one) as
+/// (<see cref="ModelSource"/>): an export or model folder as it is, a checkpoint (or an output_dir's newest valid one) as
 /// its adapter on the base model its <c>config.yaml</c> names. The token limit and the queries' default instruction come
 /// from the options, else from the export's <c>embedding_config.json</c> or the checkpoint's <c>config.yaml</c>, else 512
 /// and none, so a text gets the vector <c>trainer embed</c> gives it with the model's training settings.
@@ -33,7 +33,7 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
         if (File.Exists(Path.Combine(model, PeftAdapter.ConfigFile)) && !File.Exists(Path.Combine(model, TrainingState.FileName)))
             throw new InvalidDataException($"--model {model} is a PEFT adapter folder; serve a checkpoint-<step> folder, an output_dir or an export " +
                                            "(trainer export --checkpoint ... --output DIR).");
-        var resolved = EvalModel.Resolve(model, null, log);
+        var resolved = ModelSource.Resolve(model, null, null, log);
         string? onnxPath = null;
         if (options.Engine == "onnx")
         {
