@@ -11,12 +11,13 @@ namespace Trainer.Training;
 /// query scores all positives and all negatives of the global batch (not just its replica's). Gradients end up
 /// summed in the primary replica.
 ///
-/// A replica embeds its queries and its documents as separate padded batches (<see cref="ContrastiveBatch.PaddingGroups"/>),
-/// queries first, so the dropout generator draws their masks first.
+/// A replica embeds its rows group by group (<see cref="ContrastiveBatch.PaddingGroups"/>: the queries, then the
+/// documents, each padded to its own longest row, unless both are as long), in that order, so the dropout generator
+/// draws the queries' masks first.
 ///
 /// With <c>microBatchSize</c> the step is a cached contrastive batch (GradCache):
 /// 1. each replica embeds its rows micro-batch by micro-batch without a graph (recording the dropout RNG state),
-///    the queries' micro-batches first, then the documents', so no micro-batch mixes the two lengths;
+///    group after group, so no micro-batch mixes queries padded to the documents' length;
 /// 2. the loss is computed on the full gathered batch, and its gradient with respect to the embeddings;
 /// 3. each replica recomputes each micro-batch with a graph (RNG replayed) and back-propagates the cached
 ///    embedding gradients. Activation memory then scales with the micro-batch, not the batch.

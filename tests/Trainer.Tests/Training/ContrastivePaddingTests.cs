@@ -74,4 +74,19 @@ public class ContrastivePaddingTests
         using var b = model.DropoutGenerator.get_state();
         Assert.True(a.eq(b).all().item<bool>()); // the same masks were drawn, in the same order
     }
+
+    [Fact]
+    public void Queries_and_documents_are_padded_apart_only_when_their_longest_rows_differ()
+    {
+        int[] Row(int length) => Enumerable.Range(3, length).ToArray();
+        var apart = new ContrastiveBatch([Row(5), Row(9)], [Row(30), Row(12)], [null, Row(41)]);
+        Assert.Equal([[5, 9], [30, 12, 41]], apart.PaddingGroups().Select(g => g.Select(r => r.Length).ToArray()));
+
+        var together = new ContrastiveBatch([Row(64), Row(20)], [Row(64), Row(64)], [Row(7), null]); // both groups pad to 64
+        var groups = together.PaddingGroups();
+        Assert.Single(groups);
+        Assert.Equal(together.AllRows(), groups[0]);
+
+        Assert.Empty(apart.Slice(0, 0).PaddingGroups()); // a replica with no rows
+    }
 }
