@@ -11,8 +11,13 @@ namespace Trainer.Training;
 /// query scores all positives and all negatives of the global batch (not just its replica's). Gradients end up
 /// summed in the primary replica.
 ///
+/// A replica embeds its rows group by group (<see cref="ContrastiveBatch.PaddingGroups"/>: the queries, then the
+/// documents, each padded to its own longest row, unless both are as long), in that order, so the dropout generator
+/// draws the queries' masks first.
+///
 /// With <c>microBatchSize</c> the step is a cached contrastive batch (GradCache):
-/// 1. each replica embeds its rows micro-batch by micro-batch without a graph (recording the dropout RNG state);
+/// 1. each replica embeds its rows micro-batch by micro-batch without a graph (recording the dropout RNG state),
+///    group after group, so no micro-batch mixes queries padded to the documents' length;
 /// 2. the loss is computed on the full gathered batch, and its gradient with respect to the embeddings;
 /// 3. each replica recomputes each micro-batch with a graph (RNG replayed) and back-propagates the cached
 ///    embedding gradients. Activation memory then scales with the micro-batch, not the batch.
@@ -20,17 +25,19 @@ namespace Trainer.Training;
 public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature)
 {
     /// <summary>
-    /// Runs the step and returns its loss. Every tensor the step makes belongs to one <see cref="TensorOwner"/> and is
-    /// disposed when the step returns or throws, and so are the gradients the replicas' recomputed layers handed to
-    /// autograd; only the adapters' gradients (summed into the primary) outlive it.
+    /// Runs the step and returns its loss: a float32 scalar on the primary device, without a graph, in the caller's
+    /// dispose scope (if any). Reading it is left to the caller, so the step itself never waits for the device. Every
+    /// other tensor the step makes belongs to one <see cref="TensorOwner"/> and is disposed when the step returns or
+    /// throws, and so are the gradients the replicas' recomputed layers handed to autograd; only the adapters'
+    /// gradients (summed into the primary) outlive it.
     /// </summary>
-    public double Run(ContrastiveBatch batch)
+    public Tensor Run(ContrastiveBatch batch)
     {
         var shards = Shards(batch);
         using var step = new TensorOwner();
         try
         {
-            double loss = microBatchSize is int m ? RunCached(shards, m, step) : RunDirect(shards, step);
+            var loss = microBatchSize is int m ? RunCached(shards, m, step) : RunDirect(shards, step);
             replicas.ReduceGradients();
             return loss;
         }
@@ -41,31 +48,37 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>Forward with graphs on every replica, loss on the gathered embeddings, one backward through all.</summary>
-    private double RunDirect(ContrastiveBatch[] shards, TensorOwner step)
+    private Tensor RunDirect(ContrastiveBatch[] shards, TensorOwner step)
     {
-        var embeddings = replicas.Map((r, model) => shards[r].Size == 0 ? null : step.Own(EmbeddingPass.Embed(model, shards[r].AllRows())));
+        var embeddings = replicas.Map((r, model) => shards[r].Size == 0 ? null : step.Own(Embed(model, shards[r].PaddingGroups())));
         using var scope = NewDisposeScope();
         var loss = Loss(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray());
         loss.backward();
-        return loss.item<float>();
+        return loss.detach().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each group of rows embedded as its own padded batch, in order → [rows, H].</summary>
+    private static Tensor Embed(EmbeddingDecoder model, IEnumerable<List<int[]>> groups)
+    {
+        using var scope = NewDisposeScope();
+        return cat(groups.Where(g => g.Count > 0).Select(g => EmbeddingPass.Embed(model, g)).ToList(), 0).MoveToOuterDisposeScope();
     }
 
     /// <summary>What stage 1 leaves a replica for stage 3: its micro-batches, the dropout RNG state before each and after the last, and their embeddings [rows, H] (no graph).</summary>
     private sealed record CachedShard(List<List<int[]>> Chunks, List<byte[]> RngBefore, byte[] RngAfter, Tensor? Embeddings);
 
     /// <summary>GradCache in three stages (class summary): embed without a graph, loss and embedding gradients, recompute and backward.</summary>
-    private double RunCached(ContrastiveBatch[] shards, int micro, TensorOwner step)
+    private Tensor RunCached(ContrastiveBatch[] shards, int micro, TensorOwner step)
     {
-        var cached = replicas.Map((r, model) => EmbedWithoutGraph(model, shards[r].AllRows(), micro, step));
+        var cached = replicas.Map((r, model) => EmbedWithoutGraph(model, shards[r].PaddingGroups().SelectMany(g => Chunks(g, micro)).ToList(), step));
         var (loss, gradients) = LossAndEmbeddingGradients(shards, cached, step);
         replicas.ForEach((r, model) => RecomputeAndBackward(model, cached[r], gradients[r]));
         return loss;
     }
 
-    /// <summary>Stage 1: a replica's rows embedded micro-batch by micro-batch without a graph, remembering the RNG state before each.</summary>
-    private static CachedShard EmbedWithoutGraph(EmbeddingDecoder model, List<int[]> rows, int micro, TensorOwner step)
+    /// <summary>Stage 1: a replica's micro-batches embedded without a graph, remembering the RNG state before each.</summary>
+    private static CachedShard EmbedWithoutGraph(EmbeddingDecoder model, List<List<int[]>> chunks, TensorOwner step)
     {
-        var chunks = Chunks(rows, micro);
         var rngBefore = new List<byte[]>();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -80,13 +93,13 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>Stage 2: the loss on the full gathered batch, and its gradient with respect to each replica's embeddings.</summary>
-    private (double Loss, Tensor?[] Gradients) LossAndEmbeddingGradients(ContrastiveBatch[] shards, CachedShard[] cached, TensorOwner step)
+    private (Tensor Loss, Tensor?[] Gradients) LossAndEmbeddingGradients(ContrastiveBatch[] shards, CachedShard[] cached, TensorOwner step)
     {
         using var scope = NewDisposeScope();
         var leaves = cached.Select(c => c.Embeddings is null ? null : step.Own(c.Embeddings.to(replicas.Primary.Device).detach().requires_grad_(true))).ToArray();
         var loss = Loss(shards, leaves);
         loss.backward();
-        return (loss.item<float>(), leaves.Select(l => l is null ? null : step.Own(l.grad!)).ToArray());
+        return (loss.detach().MoveToOuterDisposeScope(), leaves.Select(l => l is null ? null : step.Own(l.grad!)).ToArray());
     }
 
     /// <summary>Stage 3: each micro-batch recomputed with a graph (its RNG state replayed) and back-propagated with its slice of the gradient.</summary>

@@ -154,15 +154,17 @@ public sealed class TrainingRun
     /// <summary>
     /// One optimizer step over all replicas; returns the batch loss and the gradient norm before clipping. A NaN or
     /// Inf loss or norm takes no optimizer step (gradients zeroed) and leaves the decision to <see cref="OnNonFinite"/>.
+    /// The loss and the norm stay on the device until one read brings both to the host: the step's only wait for the
+    /// device, which the finiteness check needs before the optimizer may step.
     /// </summary>
     private (double Loss, double GradNorm) TrainStep(ReplicaSet replicas, ContrastiveStep contrastive, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
     {
         using var scope = NewDisposeScope();
         replicas.ZeroGradients();
-        double loss = contrastive.Run(batch);
-        double gradNorm = _config.Training.MaxGradNorm is double maxNorm and > 0
-            ? nn.utils.clip_grad_norm_(trainable, maxNorm)
-            : stack(trainable.Where(p => p.grad is not null).Select(p => p.grad!.norm())).norm().item<float>();
+        var lossTensor = contrastive.Run(batch);                                                      // [] on the primary device
+        var normTensor = GradientClipping.ClipByGlobalNorm(trainable, _config.Training.MaxGradNorm); // []
+        var values = stack([lossTensor.to(ScalarType.Float32), normTensor.to(lossTensor.device)]).cpu().data<float>();
+        double loss = values[0], gradNorm = values[1];
         if (!double.IsFinite(loss) || !double.IsFinite(gradNorm))
         {
             replicas.ZeroGradients();

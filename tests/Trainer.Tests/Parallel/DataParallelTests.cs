@@ -95,7 +95,8 @@ public class DataParallelTests
         using (var scope = NewDisposeScope())
         {
             var shards = new[] { batch.Slice(0, 2), batch.Slice(2, 2) };
-            var e = shards.Select((s, r) => EmbeddingPass.Embed(serial[r], s.AllRows())).ToArray(); // one after the other
+            // one after the other, each replica's groups as ContrastiveStep pads them (queries, then documents)
+            var e = shards.Select((s, r) => cat(s.PaddingGroups().Select(g => EmbeddingPass.Embed(serial[r], g)).ToList(), 0)).ToArray();
             Tensor Part(Func<ContrastiveBatch, (long Start, long Length)> range) =>
                 cat(shards.Select((s, r) => e[r].narrow(0, range(s).Start, range(s).Length)).ToList(), 0);
             var l = InfoNceLoss.Compute(Part(s => (0, s.Size)), Part(s => (s.Size, s.Size)), Part(s => (2 * s.Size, s.Negatives.Count)), 0.02);

@@ -19,7 +19,7 @@ public class GradCacheLeakTests
         void Run()
         {
             replicas.ZeroGradients();
-            step.Run(batch);
+            step.Run(batch).Dispose();
             replicas.Broadcast();
         }
         for (int i = 0; i < 3; i++) Run();
@@ -42,7 +42,7 @@ public class GradCacheLeakTests
         for (int i = 0; i < 2; i++)
         {
             replicas.ZeroGradients();
-            good.Run(batch);
+            good.Run(batch).Dispose();
         }
         GC.Collect();
         GC.WaitForPendingFinalizers();

@@ -40,7 +40,9 @@ public sealed class MistralAttention : nn.Module<Tensor, AttentionInputs, Tensor
         k = RotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
         k = k.repeat_interleave(_heads / _kvHeads, dim: 1);                     // [B, Nh, S, Dh]
         v = v.repeat_interleave(_heads / _kvHeads, dim: 1);                     // [B, Nh, S, Dh]
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, inputs.Mask); // [B, Nh, S, Dh]
+        var attended = inputs.IsCausal                                          // [B, Nh, S, Dh]
+            ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true) // (sic: TorchSharp spells it so)
+            : nn.functional.scaled_dot_product_attention(q, k, v, inputs.Mask);
         var merged = attended.transpose(1, 2).reshape(b, s, _heads * _headDim);          // [B, S, Nh*Dh]
         return o_proj.call(merged).MoveToOuterDisposeScope();
     }

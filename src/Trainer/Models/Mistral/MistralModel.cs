@@ -37,13 +37,20 @@ public sealed class MistralModel : EmbeddingDecoder
 
     public override Device Device => embed_tokens.weight.device;
 
+    /// <summary>
+    /// Always build the explicit additive mask, even where libtorch's causal kernel gives the same outputs on every
+    /// real token (<see cref="AttentionMask.For"/>): the reference path the tests compare the causal kernel against.
+    /// </summary>
+    public bool ExplicitMask { get; set; }
+
     /// <summary>inputIds [B, S] int64, attentionMask [B, S] (1 real, 0 pad; right-padded) → [B, S, H].</summary>
     public override Tensor forward(Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
         var x = embed_tokens.call(inputIds);
         var (cos, sin) = RotaryEmbedding.Tables(inputIds.shape[1], Config.HeadDim, Config.RopeTheta, x.dtype, x.device);
-        var inputs = new AttentionInputs(cos, sin, AttentionMask.Build(attentionMask, Config.SlidingWindow, x.dtype));
+        var mask = ExplicitMask ? AttentionMask.Build(attentionMask, Config.SlidingWindow, x.dtype) : AttentionMask.For(attentionMask, Config.SlidingWindow, x.dtype);
+        var inputs = new AttentionInputs(cos, sin, mask);
         bool checkpoint = GradientCheckpointing && training && is_grad_enabled();
         foreach (var layer in layers)
             x = checkpoint ? ActivationRecompute.Apply(layer, x, inputs, DropoutGenerator, RecomputedGradients) : layer.call(x, inputs);
