@@ -26,7 +26,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
 {
     /// <summary>
     /// Runs the step and returns its loss: a float32 scalar on the primary device, without a graph, in the caller's
-    /// dispose scope (if any). Reading it is left to the caller, so the step itself never waits for the device. Every
+    /// dispose scope (if any). Reading it is left to the caller (once per step, with the gradient norm). Every
     /// other tensor the step makes belongs to one <see cref="TensorOwner"/> and is disposed when the step returns or
     /// throws, and so are the gradients the replicas' recomputed layers handed to autograd; only the adapters'
     /// gradients (summed into the primary) outlive it.

@@ -154,8 +154,8 @@ public sealed class TrainingRun
     /// <summary>
     /// One optimizer step over all replicas; returns the batch loss and the gradient norm before clipping. A NaN or
     /// Inf loss or norm takes no optimizer step (gradients zeroed) and leaves the decision to <see cref="OnNonFinite"/>.
-    /// The loss and the norm stay on the device until one read brings both to the host: the step's only wait for the
-    /// device, which the finiteness check needs before the optimizer may step.
+    /// The loss and the norm stay on the device until one read brings both to the host, which the finiteness check
+    /// needs before the optimizer may step: one read per step, not one per value.
     /// </summary>
     private (double Loss, double GradNorm) TrainStep(ReplicaSet replicas, ContrastiveStep contrastive, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
     {
