@@ -2,7 +2,7 @@
 # The GPU checks of issue #10 in one call of the device tool, within 9 minutes; docs/cuda.md says what each proves.
 #
 # On the development machine, once (the test project's build output also holds trainer.dll):
-#   dotnet build -c Release tests/Trainer.Tests -o /tmp/gpu-build && ../shared/gpu/pack.sh /tmp/gpu-build .gpu
+#   dotnet build -c Release tests/Trainer.Tests -o /tmp/gpu-build && scripts/gpu/pack.sh /tmp/gpu-build .gpu
 # Then on the GPU machine, from the repository root (the device tool's run, with OUT set):
 #   bash scripts/gpu_checks.sh
 # Every section writes $OUT/<section>.log; $OUT/summary.md collects exit codes, times, the CUDA suite's counts and

@@ -8,7 +8,7 @@
 #
 # Needs: a trainer build and python3 with torch, transformers, peft, sentence-transformers, onnxruntime.
 #   bash tests/interop/run.sh                       # trainer = the Release build in src/Trainer.Cli/bin
-#   TRAINER="bash .gpu/run.sh trainer.dll" bash tests/interop/run.sh OUT   # on the GPU machine (../shared/gpu)
+#   TRAINER="bash .gpu/run.sh trainer.dll" bash tests/interop/run.sh OUT   # on the GPU machine (scripts/gpu)
 # Exit status 0 only when every comparison passes. Dev-only: never part of the build or the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -11,7 +11,7 @@ namespace Trainer.Benchmarks;
 /// <c>trainer benchmark train</c>: trains <c>steps</c> steps with the real training loop (<see cref="TrainingRun"/>) on
 /// a config's model, data, batch and devices, in a scratch output_dir (no evaluation, one checkpoint at the end, deleted
 /// afterwards), and reports over the steps after the warm-up: seconds per step, real (unpadded) tokens per second, and
-/// matmul TFLOP/s counted as the PyTorch baseline (../shared/gpu/peer_train.py) counts them, 4 × non-embedding
+/// matmul TFLOP/s counted as the PyTorch baseline (scripts/gpu/peer_train.py) counts them, 4 × non-embedding
 /// parameters × real tokens (the frozen base's forward and input gradients; attention and LoRA not counted); then the
 /// peak GPU memory (<see cref="GpuMemorySampler"/>) and the peak RSS.
 ///

@@ -11,7 +11,7 @@ namespace Trainer.Models.Lora;
 /// and a checkpoint that stores the state resumes the same stream.
 ///
 /// Why not a TorchSharp <see cref="Generator"/>: in TorchSharp 0.107, <c>new Generator(seed, device)</c> ignores the
-/// device and always makes a CPU generator (THSGenerator_new: "TODO: Support creation of GPU RNGs"), and libtorch's
+/// device and always makes a CPU generator (its native THSGenerator_new notes that GPU generators are not supported yet), and libtorch's
 /// CUDA kernels refuse a CPU generator (docs/cuda.md). So on CUDA a draw seeds the device's default generator with
 /// the sub-seed and draws from it, under one process-wide lock: libtorch reads the generator's Philox seed and offset
 /// on the host when it launches the kernel, so once <c>uniform_</c> returns, another replica may reseed safely. On the
