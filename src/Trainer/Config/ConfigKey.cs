@@ -8,7 +8,8 @@ namespace Trainer.Config;
 /// <see cref="TrainConfig"/>, and how to read it back for the resolved config. Errors name the key, the value and
 /// what is allowed.
 /// </summary>
-public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object?> Parse, Func<TrainConfig, object?> Get, Func<TrainConfig, object?, TrainConfig> Set)
+public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object?> Parse, Func<TrainConfig, object?> Get, Func<TrainConfig, object?, TrainConfig> Set,
+    bool IsPath = false)
 {
     public static ConfigKey String(string path, Func<TrainConfig, string?> get, Func<TrainConfig, string?, TrainConfig> set,
         bool nullable = false, bool isPath = false) =>
@@ -19,7 +20,7 @@ public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object
                 return nullable ? null : throw Invalid(path, "null", "a value is required");
             if (!nullable && text.Length == 0) throw Invalid(path, "''", "a non-empty string is required");
             return isPath && text.Length > 0 ? ctx.ResolvePath(text) : text;
-        }, c => get(c), (c, v) => set(c, (string?)v));
+        }, c => get(c), (c, v) => set(c, (string?)v), isPath);
 
     public static ConfigKey Choice(string path, string[] allowed, Func<TrainConfig, string> get, Func<TrainConfig, string, TrainConfig> set) =>
         new(path, (node, _) =>
@@ -72,7 +73,7 @@ public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object
             };
             if (!allowEmpty && items.Count == 0) throw Invalid(path, "[]", "at least one entry");
             return (IReadOnlyList<string>)(isPath ? items.Select(ctx.ResolvePath).ToList() : items);
-        }, c => get(c), (c, v) => set(c, (IReadOnlyList<string>?)v));
+        }, c => get(c), (c, v) => set(c, (IReadOnlyList<string>?)v), isPath);
 
     private static string? Scalar(YamlNode node, string path, string expected) => node switch
     {

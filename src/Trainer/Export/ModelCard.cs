@@ -55,12 +55,26 @@ public static class ModelCard
         Evaluation(card, f, state);
         if (f.Parity is { } parity) card.Append(CultureInfo.InvariantCulture, $"## ONNX parity\n\nMeasured by `trainer export` with ONNX Runtime against the TorchSharp model (base + adapter, float32) on a right-padded batch of three texts:\n\n{parity}\n\n");
         Usage(card, f, safetensors, onnx);
-        card.Append("## Training config\n\n<details><summary>config.yaml of the checkpoint (resolved: every default filled in)</summary>\n\n```yaml\n");
-        card.Append(File.ReadAllText(Path.Combine(f.Checkpoint, CheckpointStore.ConfigFile)).TrimEnd()).Append("\n```\n\n</details>\n");
+        card.Append("## Training config\n\n<details><summary>config.yaml of the checkpoint (resolved: every default filled in; local paths shortened to their last folder or file name)</summary>\n\n```yaml\n");
+        card.Append(ConfigLoader.ToYaml(Portable(f.Config)).TrimEnd()).Append("\n```\n\n</details>\n");
         return card.ToString();
     }
 
-    private static string BaseName(Facts f) => Path.GetFileName(Path.TrimEndingDirectorySeparator(f.Config.Model.Path));
+    private static string BaseName(Facts f) => LastName(f.Config.Model.Path);
+
+    private static string LastName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+
+    /// <summary>
+    /// The config with every path key (<see cref="ConfigKey.IsPath"/>) cut to its last name: a card is published, and
+    /// the folders of the machine that trained the model mean nothing to its readers.
+    /// </summary>
+    private static TrainConfig Portable(TrainConfig config) =>
+        ConfigSchema.Keys.Where(k => k.IsPath).Aggregate(config, (c, key) => key.Set(c, key.Get(c) switch
+        {
+            string path => LastName(path),
+            IReadOnlyList<string> paths => paths.Select(LastName).ToList(),
+            var other => other,
+        }));
 
     private static string QueryPrompt(Facts f) => SentenceTransformersFiles.QueryPrompt(f.Config.Data.DefaultInstruction);
 
@@ -71,7 +85,7 @@ public static class ModelCard
         var m = f.Model;
         string instruction = f.Config.Data.DefaultInstruction is { Length: > 0 } i ? $"`{Quote(QueryPrompt(f))}` before each query (default instruction {Quote(i)}); documents have none" : "none: queries and documents are embedded as they are";
         card.Append("## Model\n\n| | |\n|---|---|\n");
-        card.Append(CultureInfo.InvariantCulture, $"| base model | `{BaseName(f)}` (`{f.Config.Model.Path}`) |\n");
+        card.Append(CultureInfo.InvariantCulture, $"| base model | `{BaseName(f)}` |\n");
         card.Append(CultureInfo.InvariantCulture, $"| architecture | {m.ModelType}, {m.NumHiddenLayers} layers, hidden size {m.HiddenSize}, {m.NumAttentionHeads} attention heads / {m.NumKeyValueHeads} KV heads, vocabulary {m.VocabSize} |\n");
         card.Append(CultureInfo.InvariantCulture, $"| embedding | {m.HiddenSize} dimensions: the final hidden state at EOS, L2-normalised; cosine similarity |\n");
         card.Append(CultureInfo.InvariantCulture, $"| max_length | {f.Config.Model.MaxLength} tokens: BOS, the text's first {f.Config.Model.MaxLength - 2} tokens at most, EOS |\n");
@@ -211,7 +225,7 @@ public static class ModelCard
             var tokenizer = EmbeddingTokenizer.Load(f.Config.Model.Path);
             var ids = new[] { tokenizer.Encode(ExampleQuery, f.Config.Data.DefaultInstruction, maxLength), tokenizer.Encode(ExampleDocument, null, maxLength) };
             card.Append("### ONNX Runtime (C#)\n\n```csharp\nusing Microsoft.ML.OnnxRuntime;\nusing Microsoft.ML.OnnxRuntime.Tensors;\n\n");
-            card.Append(CultureInfo.InvariantCulture, $"// the example query (with the query prompt) and document, as `trainer tokenize --model {f.Name} --max-length {maxLength}` gives them\n");
+            card.Append(CultureInfo.InvariantCulture, $"// the example query (with the query prompt) and document, as `trainer tokenize --model {f.Name}` gives them (max_length {maxLength})\n");
             card.Append(CultureInfo.InvariantCulture, $"long[][] rows = [[{string.Join(", ", ids[0])}], [{string.Join(", ", ids[1])}]];\n");
             card.Append(CultureInfo.InvariantCulture, $"using var session = new InferenceSession(\"{f.Name}/model.onnx\");\n");
             card.Append("int width = rows.Max(r => r.Length);\nvar inputIds = new DenseTensor<long>([rows.Length, width]);\nvar mask = new DenseTensor<long>([rows.Length, width]);\n");
@@ -228,7 +242,8 @@ public static class ModelCard
         if (safetensors)
         {
             card.Append("### trainer\n\n```bash\n");
-            card.Append(CultureInfo.InvariantCulture, $"trainer embed --model {f.Name} --max-length {maxLength} --input texts.jsonl --output embeddings.jsonl   # lines {{\"text\": ..., \"instruction\": ...}}\n```\n\n");
+            card.Append(CultureInfo.InvariantCulture, $"trainer embed --model {f.Name} --input texts.jsonl --output embeddings.jsonl\n```\n\n");
+            card.Append(CultureInfo.InvariantCulture, $"Lines are `{{\"text\": ...}}` for documents and `{{\"text\": ..., \"query\": true}}` for queries, which get the query prompt; `embed` reads max_length ({maxLength}) and the default instruction from `embedding_config.json`, and `--max-length` or `--instruction` (or a row's `\"instruction\"`) overrides them.\n\n");
         }
     }
 }

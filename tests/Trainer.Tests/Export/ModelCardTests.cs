@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Trainer.Checkpointing;
+using Trainer.Config;
 using Trainer.Export;
 using Trainer.Text;
 
@@ -66,7 +67,7 @@ public class ModelCardTests(TrainedCheckpoint trained) : IClassFixture<TrainedCh
 
         Assert.StartsWith("---\nlibrary_name: sentence-transformers\n", card);
         Assert.Contains("# my-embedder", card);
-        Assert.Contains($"| base model | `tiny-mistral` (`{TestPaths.TinyMistral}`) |", card);
+        Assert.Contains("| base model | `tiny-mistral` |", card);
         Assert.Contains("mistral, 2 layers, hidden size 32", card);
         Assert.Contains($"| `train.jsonl` | `{Trainer.Checkpointing.DurableFiles.Sha256(TrainingFixtureData())}` |", card);
         Assert.Contains("| LoRA | rank 4, alpha 8, dropout 0.1, on q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj |", card);
@@ -95,7 +96,20 @@ public class ModelCardTests(TrainedCheckpoint trained) : IClassFixture<TrainedCh
         var query = tokenizer.Encode(ModelCard.ExampleQuery, "Find the abstract", 24);
         var document = tokenizer.Encode(ModelCard.ExampleDocument, null, 24);
         Assert.Contains($"long[][] rows = [[{string.Join(", ", query)}], [{string.Join(", ", document)}]];", card);
-        Assert.Contains(File.ReadAllText(Path.Combine(checkpoint, "config.yaml")).TrimEnd(), card);
+
+        // The card is published: it names the model, data and evaluation folders, and shows no path of this machine.
+        var config = ConfigLoader.Load(Path.Combine(checkpoint, "config.yaml"));
+        var portable = config with
+        {
+            OutputDir = Path.GetFileName(config.OutputDir),
+            Model = config.Model with { Path = "tiny-mistral" },
+            Data = config.Data with { Train = ["train.jsonl"] },
+        };
+        Assert.Contains(ConfigLoader.ToYaml(portable).TrimEnd(), card);
+        Assert.Contains("  path: tiny-mistral\n", card);
+        foreach (var local in new[] { TestPaths.TinyMistral, config.OutputDir, config.Data.Train[0], checkpoint })
+            Assert.DoesNotContain(local, card);
+        Assert.Contains("trainer embed --model my-embedder --input texts.jsonl --output embeddings.jsonl\n", card);
     }
 
     [Fact]
