@@ -15,7 +15,7 @@ namespace Trainer.Models;
 public abstract class EmbeddingDecoder : nn.Module<Tensor, Tensor, Tensor>
 {
     /// <summary>Refuses a LoRA rank the family's projections cannot take before anything is allocated.</summary>
-    protected EmbeddingDecoder(string name, ModelFamily family, ScalarType dtype, Device device, LoraSettings? lora, KeyLayout? keys) : base(name)
+    protected EmbeddingDecoder(string name, ModelFamily family, ScalarType dtype, LoraSettings? lora, KeyLayout? keys) : base(name)
     {
         if (lora is not null) family.CheckLoraRank(lora, "the model"); // before a single adapter is allocated
         (Family, DType, Lora, KeyLayout) = (family, dtype, lora, keys ?? KeyLayout.Bare);

@@ -21,7 +21,7 @@ public sealed class MistralModel : EmbeddingDecoder
     public RmsNorm norm;
 
     public MistralModel(MistralConfig config, ScalarType dtype, Device device, LoraSettings? lora = null, KeyLayout? keys = null)
-        : base(nameof(MistralModel), new MistralFamily(config), dtype, device, lora, keys)
+        : base(nameof(MistralModel), new MistralFamily(config), dtype, lora, keys)
     {
         Config = config;
         var projections = new ProjectionFactory(dtype, device, lora, () => DropoutGenerator);
