@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The GPU checks of issue #10 in one call of the device tool, within 9 minutes; docs/cuda.md says what each proves.
+# The GPU checks of issues #10 and #12 in one call of the device tool, within 9 minutes; docs/cuda.md says what each
+# proves. #12's interop check (tests/interop/run.sh: the Python stacks on our exports) runs first: it is short and
+# the last thing that issue needs.
 #
 # On the development machine, once (the test project's build output also holds trainer.dll):
 #   dotnet build -c Release tests/Trainer.Tests -o /tmp/gpu-build && scripts/gpu/pack.sh /tmp/gpu-build .gpu
@@ -9,7 +11,7 @@
 # measured differences, the speed table (baseline and trainer, plain and with checkpointing) and the 7B figures.
 #
 #   --dry-run      print each section's command and time limit, run nothing
-#   --only LIST    run only these sections (comma-separated): env suite probes dropout speed 7b
+#   --only LIST    run only these sections (comma-separated): env interop suite probes dropout speed 7b
 # Environment:
 #   OUT=DIR        where logs go (default /tmp/gpu-checks-out); WORK=DIR scratch (default /tmp/gpu-checks)
 #   LOCAL_BUILD=D  run the assemblies of build folder D with the dotnet on PATH instead of .gpu/run.sh (CPU tries)
@@ -23,12 +25,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 DRY=0
-ONLY=",env,suite,probes,dropout,speed,7b,"
+ONLY=",env,interop,suite,probes,dropout,speed,7b,"
 while (($#)); do
   case $1 in
     --dry-run) DRY=1 ;;
     --only) ONLY=",$2,"; shift ;;
-    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,suite,probes,dropout,speed,7b]" >&2; exit 2 ;;
+    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,interop,suite,probes,dropout,speed,7b]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -95,6 +97,15 @@ if wanted env; then
   section env 90 bash -c "nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1; \
     python3 -c 'import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, \"available\", torch.cuda.is_available())' 2>&1; \
     ${TRAINER[*]} --version"
+fi
+
+# #12: sentence-transformers, transformers, PEFT and onnxruntime on two trained exports, against `trainer embed` (CPU).
+if wanted interop; then
+  if ((HAVE_TORCH || DRY)); then
+    section interop 150 env TRAINER="${TRAINER[*]}" bash tests/interop/run.sh "$OUT/interop"
+  else
+    note "| interop | skipped: no PyTorch | |"
+  fi
 fi
 
 # The CUDA suite (tests/Trainer.Tests/Cuda) but the error probes, in one process; measured differences as live output.
@@ -168,6 +179,9 @@ fi
 ((DRY)) && exit 0
 # The summary: the suite's counts and measured differences, the probes, the speed table, the 7B figures.
 {
+  if [[ -f $OUT/interop.log ]]; then
+    echo; echo "## Interop (#12): Python stacks vs trainer embed"; echo; echo '```'; tail -15 "$OUT/interop.log"; echo '```'
+  fi
   if [[ -f $OUT/suite.log ]]; then
     echo; echo "## CUDA suite"; echo; echo '```'
     grep -E -A1 "\[FAIL\]|\[SKIP\]" "$OUT/suite.log" | grep -v '^--' | head -60
