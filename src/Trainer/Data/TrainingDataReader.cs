@@ -50,29 +50,8 @@ public static class TrainingDataReader
         }
     }
 
-    private static Dictionary<string, object?> ParseJsonObject(string line, string where)
-    {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(line);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{where}: invalid JSON ({e.Message})");
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object.");
-            var row = new Dictionary<string, object?>(StringComparer.Ordinal);
-            foreach (var property in doc.RootElement.EnumerateObject())
-            {
-                if (!row.TryAdd(property.Name, ToValue(property.Value)))
-                    throw new InvalidDataException($"{where}: duplicate key \"{property.Name}\"; each key may appear once per row.");
-            }
-            return row;
-        }
-    }
+    private static Dictionary<string, object?> ParseJsonObject(string line, string where) =>
+        JsonObjectLine.Parse(line, where).ToDictionary(field => field.Key, field => ToValue(field.Value), StringComparer.Ordinal);
 
     private static object? ToValue(JsonElement e) => e.ValueKind switch
     {

@@ -139,26 +139,7 @@ public sealed class BeirDataset
             string where = $"{path}:{line.Number}";
             string text = line.TextOrThrow(where);
             if (string.IsNullOrWhiteSpace(text)) continue;
-            JsonDocument doc;
-            try
-            {
-                doc = JsonDocument.Parse(text);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{where}: invalid JSON ({e.Message})");
-            }
-            using (doc)
-            {
-                if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object.");
-                var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-                foreach (var property in doc.RootElement.EnumerateObject())
-                {
-                    if (!fields.TryAdd(property.Name, property.Value.Clone()))
-                        throw new InvalidDataException($"{where}: duplicate key \"{property.Name}\".");
-                }
-                yield return (where, fields);
-            }
+            yield return (where, JsonObjectLine.Parse(text, where));
         }
     }
 

@@ -35,51 +35,33 @@ public sealed record EmbedInput(JsonElement? Id, string? Text, string? Instructi
 
     public static EmbedInput Parse(string line, int vocabSize, string where)
     {
-        JsonDocument doc;
-        try
+        var fields = JsonObjectLine.Parse(line, where);
+        JsonElement? id = Field(fields, "id");
+        if (Field(fields, "input_ids") is { } idsValue) return new EmbedInput(id, null, null, InputIdsOf(idsValue, vocabSize, where));
+        if (Field(fields, "text") is { } textValue)
         {
-            doc = JsonDocument.Parse(line);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{where}: invalid JSON ({e.Message})");
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{where}: expected a JSON object.");
-            var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            foreach (var property in doc.RootElement.EnumerateObject())
+            if (textValue.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"text\" must be a string.");
+            string text = textValue.GetString()!;
+            if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{where}: \"text\" is empty or whitespace only.");
+            string? instruction = null;
+            if (Field(fields, "instruction") is { } instructionValue)
             {
-                if (!fields.TryAdd(property.Name, property.Value))
-                    throw new InvalidDataException($"{where}: duplicate key \"{property.Name}\"; each key may appear once per line.");
+                if (instructionValue.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"instruction\" must be a string.");
+                instruction = instructionValue.GetString()!;
+                if (instruction.Length > 0 && string.IsNullOrWhiteSpace(instruction))
+                    throw new InvalidDataException($"{where}: \"instruction\" is whitespace only; leave it out (or \"\") for no instruction.");
             }
-            JsonElement? id = Field(fields, "id") is { } idValue ? idValue.Clone() : null;
-            if (Field(fields, "input_ids") is { } idsValue) return new EmbedInput(id, null, null, InputIdsOf(idsValue, vocabSize, where));
-            if (Field(fields, "text") is { } textValue)
+            bool query = false;
+            if (Field(fields, "query") is { } queryValue)
             {
-                if (textValue.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"text\" must be a string.");
-                string text = textValue.GetString()!;
-                if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{where}: \"text\" is empty or whitespace only.");
-                string? instruction = null;
-                if (Field(fields, "instruction") is { } instructionValue)
-                {
-                    if (instructionValue.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{where}: \"instruction\" must be a string.");
-                    instruction = instructionValue.GetString()!;
-                    if (instruction.Length > 0 && string.IsNullOrWhiteSpace(instruction))
-                        throw new InvalidDataException($"{where}: \"instruction\" is whitespace only; leave it out (or \"\") for no instruction.");
-                }
-                bool query = false;
-                if (Field(fields, "query") is { } queryValue)
-                {
-                    if (queryValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new InvalidDataException($"{where}: \"query\" must be true or false.");
-                    query = queryValue.GetBoolean();
-                    if (!query && !string.IsNullOrEmpty(instruction))
-                        throw new InvalidDataException($"{where}: \"query\": false marks a document, which takes no \"instruction\"; drop one of them.");
-                }
-                return new EmbedInput(id, text, instruction, null) { Query = query };
+                if (queryValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw new InvalidDataException($"{where}: \"query\" must be true or false.");
+                query = queryValue.GetBoolean();
+                if (!query && !string.IsNullOrEmpty(instruction))
+                    throw new InvalidDataException($"{where}: \"query\": false marks a document, which takes no \"instruction\"; drop one of them.");
             }
-            throw new InvalidDataException($"{where}: expected \"text\" (with optional \"instruction\" or \"query\") or \"input_ids\".");
+            return new EmbedInput(id, text, instruction, null) { Query = query };
         }
+        throw new InvalidDataException($"{where}: expected \"text\" (with optional \"instruction\" or \"query\") or \"input_ids\".");
     }
 
     /// <summary>The value of a key that is present and not JSON null.</summary>

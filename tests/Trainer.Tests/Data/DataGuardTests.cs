@@ -73,7 +73,7 @@ public class DataGuardTests
     {
         var path = WriteJsonl("""{"query": "q1", "positive": "p1"}""", """{"query": "q2", "positive": "p2", "query": "again"}""", """{"query": "q3", "positive": "p3"}""");
         var e = Assert.Throws<InvalidDataException>(() => TrainingDataReader.Read([path], null, skipInvalid: false));
-        Assert.Equal($"{path}:2: duplicate key \"query\"; each key may appear once per row.", e.Message);
+        Assert.Equal($"{path}:2: duplicate key \"query\"; each key may appear once per line.", e.Message);
 
         var skipped = TrainingDataReader.Read([path], null, skipInvalid: true);
         Assert.Equal(["q1", "q3"], skipped.Examples.Select(x => x.Query));

@@ -90,7 +90,7 @@ public class BeirDatasetTests
         { "corpus.jsonl", "{\"_id\": \"d 1\", \"text\": \"a\"}", "corpus.jsonl:1: \"_id\" \"d 1\" contains white space" },
         { "corpus.jsonl", "{\"_id\": \"d1\"}\n\n{\"_id\": \"d1\"}", "corpus.jsonl:3: document id \"d1\" appears twice" },
         { "corpus.jsonl", "{\"_id\": \"d1\", \"title\": null}", "corpus.jsonl:1: \"title\" must be a string, got null." },
-        { "corpus.jsonl", "{\"_id\": \"d1\", \"text\": \"a\", \"text\": \"b\"}", "corpus.jsonl:1: duplicate key \"text\"." },
+        { "corpus.jsonl", "{\"_id\": \"d1\", \"text\": \"a\", \"text\": \"b\"}", "corpus.jsonl:1: duplicate key \"text\"; each key may appear once per line." },
         { "queries.jsonl", "{\"_id\": \"q1\"}", "queries.jsonl:1: missing key \"text\"." },
         { "queries.jsonl", "{\"_id\": \"q1\", \"text\": \"a\"}\n{\"_id\": \"q1\", \"text\": \"b\"}", "queries.jsonl:2: query id \"q1\" appears twice" },
         { "qrels/test.tsv", "q1\td1\t1\n", "test.tsv:1: expected the header line \"query-id<TAB>corpus-id<TAB>score\", found \"q1\td1\t1\"." },
