@@ -46,11 +46,19 @@ public static class SyntheticModel
         if (drawOn is { type: not DeviceType.CPU } device)
         {
             cuda.manual_seed_all(0);
-            WeightFilesWriter.Write(dir, layout, name => (randn(shapes[name], device: device) * 0.02).to(dtype).cpu(), maxShardBytes);
+            WeightFilesWriter.Write(dir, layout, name =>
+            {
+                using var std = 0.02.ToScalar();
+                return (randn(shapes[name], device: device) * std).to(dtype).cpu();
+            }, maxShardBytes);
             return config;
         }
         using var generator = new Generator(seed: 0);
-        WeightFilesWriter.Write(dir, layout, name => (randn(shapes[name], generator: generator) * 0.02).to(dtype), maxShardBytes);
+        WeightFilesWriter.Write(dir, layout, name =>
+        {
+            using var std = 0.02.ToScalar();
+            return (randn(shapes[name], generator: generator) * std).to(dtype);
+        }, maxShardBytes);
         return config;
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Trainer.Evaluation;
@@ -149,10 +150,12 @@ public sealed class ExactSearch : IDisposable
         if (_queries.shape[0] > 0)
         {
             using var scope = NewDisposeScope();
+            using var rankRange = (1L << DocBits).ToScalar();
+            using var one = 1.ToScalar();
             var docs = nn.functional.normalize(block, p: 2, dim: 1);                                             // [B, H]
             var scores = _queries.matmul(docs.t());                                                              // [Q, B]
             var ranks = tensor(_docRank.AsSpan(_scored, count).ToArray(), device: _queries.device);              // [B]
-            var keys = SortKeys(scores) * (1L << DocBits) + ranks.unsqueeze(0);                                  // [Q, B]
+            var keys = (SortKeys(scores) * rankRange).add(ranks.unsqueeze(0), alpha: one);                       // [Q, B]
             if (_bestKeys is not null)
             {
                 keys = cat([_bestKeys, keys], 1);                                                                // [Q, k' + B]
@@ -175,9 +178,14 @@ public sealed class ExactSearch : IDisposable
     /// </summary>
     private static Tensor SortKeys(Tensor scores)
     {
+        using var zero = 0.ToScalar();
+        using var exponentBias = 150.ToScalar();
+        using var mantissaScale = MantissaScale.ToScalar();
+        using var one = 1.ToScalar();
         var (mantissa, exponent) = frexp(scores);
-        var magnitude = (exponent.to(ScalarType.Int64) + 150) * MantissaScale + (mantissa.abs() * MantissaScale).to(ScalarType.Int64);
-        return where(scores == 0, zeros_like(magnitude), where(mantissa < 0, -magnitude, magnitude));
+        var magnitude = (exponent.to(ScalarType.Int64).add(exponentBias, alpha: one) * mantissaScale)
+            .add((mantissa.abs() * mantissaScale).to(ScalarType.Int64), alpha: one);
+        return where(scores == zero, zeros_like(magnitude), where(mantissa < zero, -magnitude, magnitude));
     }
 
     private static void CheckFinite(Tensor embeddings, string what)

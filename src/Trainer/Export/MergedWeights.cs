@@ -1,3 +1,4 @@
+using TorchSharp;
 using Trainer.Models;
 using Trainer.Models.Lora;
 using Trainer.Models.Weights;
@@ -62,7 +63,10 @@ public sealed class MergedWeights : IDisposable
         using var scope = NewDisposeScope();
         var weight = Reader(storedName).Read(storedName, ScalarType.Float32);
         if (_adapters.TryGetValue(storedName, out var lora))
-            weight.add_(lora.B.matmul(lora.A), alpha: _scaling); // W + (B·A)·alpha/r, in float32
+        {
+            using var scaling = _scaling.ToScalar();
+            weight.add_(lora.B.matmul(lora.A), alpha: scaling); // W + (B·A)·alpha/r, in float32
+        }
         return weight.to(dtype).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Trainer.Losses;
@@ -24,9 +25,13 @@ public static class InfoNceLoss
         if (queries.shape[0] != positives.shape[0])
             throw new ArgumentException($"InfoNCE needs one positive per query: {queries.shape[0]} queries, {positives.shape[0]} positives.");
         using var scope = NewDisposeScope();
+        using var temperatureScalar = temperature.ToScalar();
+        using var zero = 0.ToScalar();
+        using var count = queries.shape[0].ToScalar();
+        using var one = 1.ToScalar();
         var candidates = negatives is null || negatives.shape[0] == 0 ? positives : cat([positives, negatives], 0); // [N + M, H]
-        var logits = queries.matmul(candidates.t()) / temperature;                                                 // [N, N + M]
-        var targets = arange(queries.shape[0], ScalarType.Int64, queries.device);                                  // [N]
+        var logits = queries.matmul(candidates.t()) / temperatureScalar;                                           // [N, N + M]
+        var targets = arange(zero, count, one, ScalarType.Int64, queries.device);                                  // [N]
         return nn.functional.cross_entropy(logits, targets).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Trainer.Models;
@@ -9,7 +10,8 @@ public static class LastTokenPooling
     public static Tensor Pool(Tensor hidden, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var last = attentionMask.sum([1L]).to(ScalarType.Int64) - 1;                        // [B]
+        using var one = 1.ToScalar();
+        var last = attentionMask.sum([1L]).to(ScalarType.Int64) - one;                      // [B]
         var index = last.view(-1, 1, 1).expand(hidden.shape[0], 1, hidden.shape[2]);       // [B, 1, H]
         var pooled = hidden.gather(1, index).squeeze(1).to(ScalarType.Float32);            // [B, H]
         return nn.functional.normalize(pooled, p: 2, dim: -1).MoveToOuterDisposeScope();

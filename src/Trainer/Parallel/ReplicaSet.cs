@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using Trainer.Models;
 using static TorchSharp.torch;
@@ -54,6 +55,7 @@ public sealed class ReplicaSet(IReadOnlyList<EmbeddingDecoder> models) : IDispos
     {
         if (Count == 1) return;
         using var _ = no_grad();
+        using var one = 1.ToScalar();
         var primary = Trainable(Primary);
         foreach (var replica in Models.Skip(1))
         {
@@ -62,7 +64,7 @@ public sealed class ReplicaSet(IReadOnlyList<EmbeddingDecoder> models) : IDispos
             {
                 if (other[i].grad is not { } g) continue;
                 using var moved = g.to(primary[i].device);
-                if (primary[i].grad is { } pg) pg.add_(moved);
+                if (primary[i].grad is { } pg) pg.add_(moved, alpha: one);
                 else primary[i].grad = moved.clone();
             }
         }

@@ -12,7 +12,9 @@ namespace Trainer.Serving;
 /// libtorch reads it. A collection in that moment lets the finalizer thread free it under libtorch's feet, and the
 /// call fails ("Unknown scalar type", "Expected false to be true") or worse. A lone <c>trainer embed</c> rarely
 /// collects, but a server's request threads allocate all the time: under load, about one batch in 250 failed this way
-/// before forward passes ran in a region. Starting a region costs one collection first (about a millisecond on a
+/// before forward passes ran in a region. Trainer.Core now holds every Scalar it makes (docs/torchsharp-scalars.md);
+/// the region stays as a second line of defence, for what that rule cannot reach: a temporary tensor or a Scalar that
+/// TorchSharp itself leaves to the finalizer. Starting a region costs one collection first (about a millisecond on a
 /// server's small heap). If the threads allocate more than <see cref="BudgetBytes"/> meanwhile, the runtime collects
 /// anyway and ends the region early.
 /// </remarks>

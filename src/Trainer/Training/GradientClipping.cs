@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -26,7 +27,11 @@ public static class GradientClipping
         var total = norms.Count == 1 ? norms[0] : stack(norms).norm(); // []
         if (maxNorm is double max && max > 0)
         {
-            var coefficient = (max / (total + 1e-6)).clamp_max(1.0);   // []
+            using var maxScalar = max.ToScalar();
+            using var epsilon = 1e-6.ToScalar();
+            using var one = 1.ToScalar();
+            using var ceiling = 1.0.ToScalar();
+            var coefficient = (maxScalar / total.add(epsilon, alpha: one)).clamp_max(ceiling); // []
             foreach (var g in grads) g.mul_(coefficient);
         }
         return total.to(ScalarType.Float32).MoveToOuterDisposeScope();

@@ -95,7 +95,8 @@ public sealed class DropoutGenerator : IDisposable
                 uniform.uniform_(0, 1);
             }
         }
-        return uniform.ge(p).MoveToOuterDisposeScope();
+        using var threshold = p.ToScalar();
+        return uniform.ge(threshold).MoveToOuterDisposeScope();
     }
 
     /// <summary>The n-th output of splitmix64 started at <paramref name="seed"/>: a well-mixed 64-bit seed per draw.</summary>

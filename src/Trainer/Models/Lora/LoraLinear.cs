@@ -35,7 +35,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         using var _ = no_grad();
         double bound = 1.0 / Math.Sqrt(lora_A.InFeatures);
-        using var a = rand(lora_A.weight.shape, generator: generator) * (2 * bound) - bound; // drawn on the CPU: same numbers on any device
+        using var width = (2 * bound).ToScalar();
+        using var low = bound.ToScalar();
+        using var a = rand(lora_A.weight.shape, generator: generator) * width - low; // drawn on the CPU: same numbers on any device
         lora_A.weight.copy_(a);
         lora_B.weight.zero_();
     }
@@ -47,10 +49,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         var h = x.to(ScalarType.Float32);
         if (training && _dropout > 0)
         {
+            using var keepProbability = (1 - _dropout).ToScalar();
             var keep = _generator().KeepMask(h.shape, _dropout, h.device);             // [.., in] bool
-            h = h * keep / (1 - _dropout);
+            h = h * keep / keepProbability;
         }
-        var delta = lora_B.call(lora_A.call(h)) * _scaling;                        // [.., out] float32
-        return (y + delta.to(y.dtype)).MoveToOuterDisposeScope();
+        using var scaling = _scaling.ToScalar();
+        using var one = 1.ToScalar();
+        var delta = lora_B.call(lora_A.call(h)) * scaling;                         // [.., out] float32
+        return y.add(delta.to(y.dtype), alpha: one).MoveToOuterDisposeScope();
     }
 }

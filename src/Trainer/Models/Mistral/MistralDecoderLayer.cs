@@ -27,8 +27,9 @@ public sealed class MistralDecoderLayer : nn.Module<Tensor, AttentionInputs, Ten
     public override Tensor forward(Tensor x, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.call(input_layernorm.call(x), inputs);
-        var output = h + mlp.call(post_attention_layernorm.call(h));
+        using var one = 1.ToScalar();
+        var h = x.add(self_attn.call(input_layernorm.call(x), inputs), alpha: one);
+        var output = h.add(mlp.call(post_attention_layernorm.call(h)), alpha: one);
         return output.MoveToOuterDisposeScope();
     }
 }

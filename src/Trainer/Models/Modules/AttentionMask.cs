@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Trainer.Models.Modules;
@@ -37,7 +38,8 @@ public static class AttentionMask
         long s = attentionMask.shape[1];
         if (s < 2) return true;
         using var scope = NewDisposeScope();
-        var real = attentionMask.ne(0);                                                        // [B, S]
+        using var zero = 0.ToScalar();
+        var real = attentionMask.ne(zero);                                                     // [B, S]
         var realAfterPad = real.narrow(1, 1, s - 1).logical_and(real.narrow(1, 0, s - 1).logical_not()); // [B, S−1]
         return !realAfterPad.any().item<bool>();
     }
@@ -48,11 +50,18 @@ public static class AttentionMask
         using var scope = NewDisposeScope();
         long s = attentionMask.shape[1];
         var device = attentionMask.device;
-        var q = arange(s, ScalarType.Int64, device).unsqueeze(1);  // [S, 1]
-        var k = arange(s, ScalarType.Int64, device).unsqueeze(0);  // [1, S]
-        var distance = q - k;                                       // [S, S]
-        var visible = distance.ge(0);
-        if (slidingWindow is int window) visible = visible.logical_and(distance.lt(window));
+        using var zero = 0.ToScalar();
+        using var length = s.ToScalar();
+        using var one = 1.ToScalar();
+        var q = arange(zero, length, one, ScalarType.Int64, device).unsqueeze(1); // [S, 1]
+        var k = arange(zero, length, one, ScalarType.Int64, device).unsqueeze(0); // [1, S]
+        var distance = q - k;                                                      // [S, S]
+        var visible = distance.ge(zero);
+        if (slidingWindow is int window)
+        {
+            using var windowLength = window.ToScalar();
+            visible = visible.logical_and(distance.lt(windowLength));
+        }
         var keyIsReal = attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1); // [B, 1, 1, S]
         visible = visible.unsqueeze(0).unsqueeze(0).logical_and(keyIsReal);          // [B, 1, S, S]
         double min = dtype switch
@@ -62,7 +71,8 @@ public static class AttentionMask
             ScalarType.Float64 => double.MinValue,
             _ => float.MinValue,
         };
-        var hidden = zeros(visible.shape, dtype, device).masked_fill(visible.logical_not(), min);
+        using var minScalar = min.ToScalar();
+        var hidden = zeros(visible.shape, dtype, device).masked_fill(visible.logical_not(), minScalar);
         return hidden.MoveToOuterDisposeScope();
     }
 }

@@ -20,9 +20,12 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        using var two = 2.ToScalar();
+        using var eps = _eps.ToScalar();
+        using var one = 1.ToScalar();
         var x32 = x.to(ScalarType.Float32);
-        var variance = x32.pow(2).mean([-1L], keepdim: true);
-        var normed = x32 * rsqrt(variance + _eps);
+        var variance = x32.pow(two).mean([-1L], keepdim: true);
+        var normed = x32 * rsqrt(variance.add(eps, alpha: one));
         return (weight * normed.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }

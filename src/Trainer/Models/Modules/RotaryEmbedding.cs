@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Trainer.Models.Modules;
@@ -12,8 +13,11 @@ public static class RotaryEmbedding
     public static (Tensor Cos, Tensor Sin) Tables(long sequenceLength, int headDim, double theta, ScalarType dtype, Device device)
     {
         using var scope = NewDisposeScope();
+        using var zero = 0.ToScalar();
+        using var length = sequenceLength.ToScalar();
+        using var one = 1.ToScalar();
         var invFreq = InverseFrequencies(headDim, theta, device);                               // [Dh/2]
-        var positions = arange(sequenceLength, ScalarType.Int64, device).to(ScalarType.Float32);
+        var positions = arange(zero, length, one, ScalarType.Int64, device).to(ScalarType.Float32);
         var freqs = outer(positions, invFreq);                                                  // [S, Dh/2]
         var angles = cat([freqs, freqs], -1);                                                   // [S, Dh]
         var cos = angles.cos().to(dtype).MoveToOuterDisposeScope();
@@ -25,16 +29,21 @@ public static class RotaryEmbedding
     public static Tensor InverseFrequencies(int headDim, double theta, Device? device = null)
     {
         using var scope = NewDisposeScope();
-        var exponents = arange(0, headDim, 2, ScalarType.Int64, device).to(ScalarType.Float32) / headDim;
-        return (1.0f / pow(tensor(theta, ScalarType.Float32, device), exponents)).MoveToOuterDisposeScope();
+        using var zero = 0.ToScalar();
+        using var dims = headDim.ToScalar();
+        using var two = 2.ToScalar();
+        using var one = 1.0f.ToScalar();
+        var exponents = arange(zero, dims, two, ScalarType.Int64, device).to(ScalarType.Float32) / dims;
+        return (one / pow(tensor(theta, ScalarType.Float32, device), exponents)).MoveToOuterDisposeScope();
     }
 
     /// <summary>x [B, N, S, Dh] rotated by the tables [S, Dh].</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = NewDisposeScope();
+        using var one = 1.ToScalar();
         long half = x.shape[^1] / 2;
         var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], -1); // rotate_half
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return (x * cos).add(rotated * sin, alpha: one).MoveToOuterDisposeScope();
     }
 }
