@@ -1,3 +1,4 @@
+using TorchSharp;
 using Trainer.Inference;
 using Trainer.Models;
 using Trainer.Models.Lora;
@@ -82,5 +83,57 @@ public class LoraTests
         var e = Assert.Throws<InvalidDataException>(() => PeftAdapter.Load(FixtureAdapter, model));
         Assert.Contains("r = 4", e.Message);
         Assert.Contains("r = 16", e.Message);
+    }
+
+    /// <summary>
+    /// LoRA dropout masks the input in the base dtype and casts afterwards (fewer bytes on a bf16 base). That must be
+    /// the float32-first formula x.to(float32)·keep / (1 − p) bit for bit: output, input gradient and adapter gradients.
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.BFloat16)]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.Float32)]
+    public void Dropout_in_the_base_dtype_equals_the_float32_formula_bit_for_bit(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        using var random = new Generator(11);
+        using var dropout = new DropoutGenerator();
+        var layer = new LoraLinear(48, 24, new LoraSettings(4, 8, 0.1, LoraSettings.AllProjections), dtype, CPU, () => dropout);
+        using (no_grad())
+        {
+            layer.weight.copy_(randn([24, 48], generator: random).to(dtype));
+            layer.lora_A.weight.copy_(randn([4, 48], generator: random));
+            layer.lora_B.weight.copy_(randn([24, 4], generator: random));
+        }
+        layer.train();
+        var input = randn([3, 5, 48], generator: random).to(dtype);
+        var upstream = randn([3, 5, 24], generator: random).to(dtype);
+        using var keepProbability = 0.9.ToScalar();
+        using var scaling = 2.0.ToScalar();
+        using var one = 1.ToScalar();
+
+        // The reference: the same mask (draw 0 of seed 5), applied after the cast to float32.
+        dropout.ManualSeed(5);
+        var keep = dropout.KeepMask([3, 5, 48], 0.1, CPU);
+        var x1 = input.detach().clone().requires_grad_();
+        var h = x1.to(ScalarType.Float32) * keep / keepProbability;
+        var expected = nn.functional.linear(x1, layer.weight).add((layer.lora_B.call(layer.lora_A.call(h)) * scaling).to(dtype), alpha: one);
+        expected.backward([upstream]);
+        var expectedA = layer.lora_A.weight.grad!.clone();
+        var expectedB = layer.lora_B.weight.grad!.clone();
+        layer.lora_A.weight.grad!.zero_();
+        layer.lora_B.weight.grad!.zero_();
+
+        dropout.ManualSeed(5);
+        var x2 = input.detach().clone().requires_grad_();
+        var actual = layer.call(x2);
+        actual.backward([upstream]);
+
+        Assert.Equal(dtype, actual.dtype);
+        Assert.True(expected.eq(actual).all().item<bool>(), "output");
+        Assert.True(x1.grad!.eq(x2.grad!).all().item<bool>(), "input gradient");
+        Assert.True(expectedA.eq(layer.lora_A.weight.grad!).all().item<bool>(), "lora_A gradient");
+        Assert.True(expectedB.eq(layer.lora_B.weight.grad!).all().item<bool>(), "lora_B gradient");
+        Assert.False(keep.all().item<bool>()); // the mask drops something, so the test would see a wrong mask
     }
 }

@@ -46,12 +46,18 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var y = nn.functional.linear(x, weight);                                  // [.., out]
-        var h = x.to(ScalarType.Float32);
+        Tensor h;                                                                 // [.., in] float32
         if (training && _dropout > 0)
         {
+            // Masked in the input's dtype, then cast: x·keep is x or 0 exactly, so this equals
+            // x.to(float32)·keep / (1 − p) bit for bit, forward and backward, and moves fewer bytes on a bf16 base.
             using var keepProbability = (1 - _dropout).ToScalar();
-            var keep = _generator().KeepMask(h.shape, _dropout, h.device);             // [.., in] bool
-            h = h * keep / keepProbability;
+            var keep = _generator().KeepMask(x.shape, _dropout, x.device);             // [.., in] bool
+            h = (x * keep).to(ScalarType.Float32) / keepProbability;
+        }
+        else
+        {
+            h = x.to(ScalarType.Float32);
         }
         using var scaling = _scaling.ToScalar();
         using var one = 1.ToScalar();
