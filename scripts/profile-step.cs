@@ -65,7 +65,7 @@ sealed class Variant
         _model.ExplicitMask = explicitMask;
         _model.train();
         _trainable = _model.TrainableParameters().ToList();
-        _optimizer = new AdamW(_trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay, false, false);
+        _optimizer = new Trainer.Training.AdamW(_trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay);
     }
 
     public void Step(ContrastiveBatch batch, double buildMs, bool warmup)

@@ -54,7 +54,7 @@ public sealed class TrainingRun
         var model = replicas.Primary;
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
-        using var optimizer = new AdamW(trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay, false, false);
+        using var optimizer = new AdamW(trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay);
         var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature);
 
         // checkpoint.keep_best: the best checkpoint so far (a folder name in output_dir) and its value (higher is better for every measure)
