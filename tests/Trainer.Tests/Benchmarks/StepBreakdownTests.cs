@@ -62,8 +62,15 @@ public class StepBreakdownTests
         var calls = report.Modules.ToDictionary(m => m.Kind, m => m.CallsPerStep);
         var perForward = new Dictionary<ModuleKind, double>
         {
-            [ModuleKind.Model] = 1, [ModuleKind.Embedding] = 1, [ModuleKind.Layer] = 2, [ModuleKind.LayerNorm] = 4, [ModuleKind.Attention] = 2,
-            [ModuleKind.AttentionProjection] = 8, [ModuleKind.Mlp] = 2, [ModuleKind.MlpProjection] = 6, [ModuleKind.FinalNorm] = 1,
+            [ModuleKind.Model] = 1,
+            [ModuleKind.Embedding] = 1,
+            [ModuleKind.Layer] = 2,
+            [ModuleKind.LayerNorm] = 4,
+            [ModuleKind.Attention] = 2,
+            [ModuleKind.AttentionProjection] = 8,
+            [ModuleKind.Mlp] = 2,
+            [ModuleKind.MlpProjection] = 6,
+            [ModuleKind.FinalNorm] = 1,
         };
         Assert.Equal(perForward.Keys.ToHashSet(), calls.Keys.ToHashSet());
         foreach (var (kind, n) in perForward) Assert.Equal(n * forwards, calls[kind]);
