@@ -8,10 +8,11 @@
 # Then on the GPU machine, from the repository root (the device tool's run, with OUT set):
 #   bash scripts/gpu_checks.sh
 # Every section writes $OUT/<section>.log; $OUT/summary.md collects exit codes, times, the CUDA suite's counts and
-# measured differences, the speed table (baseline and trainer, plain and with checkpointing) and the 7B figures.
+# measured differences, the speed table (baseline and trainer, plain and with checkpointing), the trainer's step
+# breakdown on the same slice and the 7B figures.
 #
 #   --dry-run      print each section's command and time limit, run nothing
-#   --only LIST    run only these sections (comma-separated): env interop suite probes dropout speed 7b
+#   --only LIST    run only these sections (comma-separated): env interop suite probes dropout speed breakdown 7b
 # Environment:
 #   OUT=DIR        where logs go (default /tmp/gpu-checks-out); WORK=DIR scratch (default /tmp/gpu-checks)
 #   LOCAL_BUILD=D  run the assemblies of build folder D with the dotnet on PATH instead of .gpu/run.sh (CPU tries)
@@ -20,17 +21,18 @@
 #   B7=64          rows per step of the 7B run (GradCache 32 sequences per forward, gradient checkpointing)
 #   DROPOUT_STEPS=40  steps of the dropout section's CLI run (a checkpoint every half)
 #   SPEED_STEPS=15 SPEED_WARMUP=3   steps of each speed run, and how many lead steps are left out (both programs)
+#   BREAKDOWN_STEPS=6 BREAKDOWN_WARMUP=2   the same for the breakdown section (trainer benchmark train --breakdown)
 #   GPU_CHECKS_BUDGET_S=530   overall time limit; each section gets at most what is left
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 DRY=0
-ONLY=",env,interop,suite,probes,dropout,speed,7b,"
+ONLY=",env,interop,suite,probes,dropout,speed,breakdown,7b,"
 while (($#)); do
   case $1 in
     --dry-run) DRY=1 ;;
     --only) ONLY=",$2,"; shift ;;
-    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,interop,suite,probes,dropout,speed,7b]" >&2; exit 2 ;;
+    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,interop,suite,probes,dropout,speed,breakdown,7b]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -41,6 +43,8 @@ B7=${B7:-64}
 DROPOUT_STEPS=${DROPOUT_STEPS:-40}
 SPEED_STEPS=${SPEED_STEPS:-15}
 SPEED_WARMUP=${SPEED_WARMUP:-3}
+BREAKDOWN_STEPS=${BREAKDOWN_STEPS:-6}
+BREAKDOWN_WARMUP=${BREAKDOWN_WARMUP:-2}
 BUDGET=${GPU_CHECKS_BUDGET_S:-530}
 START=$SECONDS
 mkdir -p "$OUT" "$WORK"
@@ -127,10 +131,10 @@ if wanted dropout; then
     section dropout-export 90 "${TRAINER[@]}" export --checkpoint "$WORK/quickstart-$DEVICE" --format onnx --output "$WORK/quickstart-$DEVICE-onnx" --overwrite
 fi
 
-# Speed: the PyTorch baseline and `trainer benchmark train` on the same 4-layer Mistral-7B-shaped slice (bf16 base),
-# the same batches (32 rows in file order, max_length 512), dropout 0.1 in both; plain, then with checkpointing.
-if wanted speed; then
-  slice=${SLICE:-$WORK/slice4}
+# The trainer's config for the speed and breakdown sections: the 4-layer Mistral-7B-shaped slice (bf16 base), 32 rows
+# in file order, max_length 512, dropout 0.1, as peer_train.py trains it.
+slice=${SLICE:-$WORK/slice4}
+slice_config() {
   cat >"$WORK/slice.yaml" <<EOF
 model: {path: $slice, dtype: bfloat16, max_length: 512}
 lora: {rank: 16, alpha: 32, dropout: 0.1}
@@ -138,6 +142,12 @@ loss: {temperature: 0.02}
 data: {train: [$REPO/data/scifact/train.jsonl], default_instruction: "$INSTRUCTION", shuffle: false}
 training: {batch_size: 32, learning_rate: 1.0e-4, lr_scheduler: constant, warmup_steps: 0, weight_decay: 0.0, max_grad_norm: 1.0, device: $DEVICE, seed: 42}
 EOF
+}
+
+# Speed: the PyTorch baseline and `trainer benchmark train` on the same 4-layer Mistral-7B-shaped slice (bf16 base),
+# the same batches (32 rows in file order, max_length 512), dropout 0.1 in both; plain, then with checkpointing.
+if wanted speed; then
+  slice_config
   peer=(python3 .gpu/peer_train.py --data data/scifact/train.jsonl --batch 32 --max-length 512 --steps "$SPEED_STEPS" --warmup "$SPEED_WARMUP")
   if ((HAVE_TORCH || DRY)) && [[ -z ${SLICE:-} ]]; then
     sampler_start peer-plain
@@ -157,6 +167,20 @@ EOF
   sampler_start trainer-checkpointing
   section trainer-checkpointing 120 "${TRAINER[@]}" benchmark train --config "$WORK/slice.yaml" --steps "$SPEED_STEPS" --warmup "$SPEED_WARMUP" --set model.gradient_checkpointing=true
   sampler_stop
+fi
+
+# Where the trainer's step time goes on the same slice: `benchmark train --breakdown` (the device synchronised at every
+# phase boundary and module hook; docs/profile.md), plain, then with checkpointing. Without the speed section's slice
+# (--only breakdown), the trainer writes one of the same shape (random weights of its own; the timings do not care).
+if wanted breakdown; then
+  slice_config
+  if [[ ! -f $slice/config.json ]]; then
+    section breakdown-slice 90 "${TRAINER[@]}" benchmark synthetic --output "$slice" --hidden 4096 --intermediate 14336 --layers 4 --dtype bfloat16 --device "$DEVICE" &&
+      { ((DRY)) || cp models/tiny-mistral/tokenizer.model "$slice/"; }
+  fi
+  section breakdown-plain 100 "${TRAINER[@]}" benchmark train --config "$WORK/slice.yaml" --steps "$BREAKDOWN_STEPS" --warmup "$BREAKDOWN_WARMUP" --breakdown
+  section breakdown-checkpointing 100 "${TRAINER[@]}" benchmark train --config "$WORK/slice.yaml" --steps "$BREAKDOWN_STEPS" --warmup "$BREAKDOWN_WARMUP" --breakdown \
+    --set model.gradient_checkpointing=true
 fi
 
 # 7B scale on one GPU: a full-size Mistral-7B-shaped checkpoint (32 layers, bf16), the e5 recipe's config with GradCache
@@ -239,6 +263,15 @@ if r7 or os.path.exists(os.path.join(out, "7b-dry-run.log")):
     print("```")
 PY
   fi
+  for mode in plain checkpointing; do
+    log=$OUT/breakdown-$mode.log
+    [[ -f $log ]] || continue
+    echo; echo "## Step breakdown ($mode): trainer benchmark train --breakdown on the slice"; echo
+    grep -E "^steps [0-9]+-[0-9]+: " "$log" | sed 's/^/    /'
+    echo
+    sed -n '/^breakdown of steps/,$p' "$log" | grep -v '^{'
+    grep -q "^breakdown of steps" "$log" || { echo '```'; tail -5 "$log"; echo '```'; }
+  done
   echo; echo "total: $((SECONDS - START)) s"
 } >>"$SUMMARY"
 cat "$SUMMARY"

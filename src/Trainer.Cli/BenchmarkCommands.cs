@@ -35,14 +35,15 @@ public static class BenchmarkCommands
         var set = new Option<string[]>("--set") { Description = "Override a config key, e.g. --set training.batch_size=32 (repeatable)", AllowMultipleArgumentsPerToken = false };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 15, Description = "Training steps to run" };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 3, Description = "Leading steps left out of the figures" };
+        var breakdown = new Option<bool>("--breakdown") { Description = "Also time each phase of a step and the forward per module kind, synchronising the device at every boundary (one device; docs/profile.md)" };
         var command = new Command("train", "Train --steps steps of a config (scratch output_dir, no evaluation) and print s/step, real tokens/s, matmul TFLOP/s and peak memory.")
         {
-            config, set, steps, warmup,
+            config, set, steps, warmup, breakdown,
         };
         command.SetAction(r => CliErrors.Run(() =>
         {
             int n = r.GetValue(steps), w = r.GetValue(warmup);
-            var result = TrainBenchmark.Run(r.GetValue(config)!, r.GetValue(set) ?? [], n, w, Console.Out);
+            var result = TrainBenchmark.Run(r.GetValue(config)!, r.GetValue(set) ?? [], n, w, Console.Out, r.GetValue(breakdown));
             TrainBenchmark.Print(result, n, w, Console.Out);
             return 0;
         }));

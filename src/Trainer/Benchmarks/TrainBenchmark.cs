@@ -18,14 +18,17 @@ namespace Trainer.Benchmarks;
 /// A step's time is the trainer's own step clock (metrics.jsonl): from zeroing the gradients through the optimizer
 /// step, with the loss and the gradient norm read back on the host inside it. The optimizer's kernels may still be
 /// running on the GPU when the clock stops; they then delay the next step, so the mean over several steps counts them.
+///
+/// With <c>breakdown</c>, a <see cref="StepBreakdown"/> also times each phase of the steps after the warm-up, and the
+/// forward per module kind, synchronising the device at every boundary (one device only).
 /// </summary>
 public static class TrainBenchmark
 {
     public sealed record Result(
         double SecondsPerStep, double RealTokensPerSecond, double MatmulTflops, long NonEmbeddingParameters,
-        long? PeakGpuBytes, string? GpuUnavailable, long PeakRssBytes, IReadOnlyList<double> Losses);
+        long? PeakGpuBytes, string? GpuUnavailable, long PeakRssBytes, IReadOnlyList<double> Losses, StepBreakdownReport? Breakdown = null);
 
-    public static Result Run(string configPath, IReadOnlyList<string> overrides, int steps, int warmup, TextWriter output)
+    public static Result Run(string configPath, IReadOnlyList<string> overrides, int steps, int warmup, TextWriter output, bool breakdown = false)
     {
         if (steps < 1) throw new ArgumentException($"--steps = {steps} is invalid; expected 1 or more.");
         if (warmup < 0 || warmup >= steps) throw new ArgumentException($"--warmup = {warmup} is invalid; expected 0 to {steps - 1} (fewer than --steps).");
@@ -35,6 +38,8 @@ public static class TrainBenchmark
         var config = ConfigLoader.Load(configPath, [.. overrides, .. forced]);
         var t = config.Training;
         var devices = t.ReplicaDevices();
+        if (breakdown && devices.Count > 1)
+            throw new ArgumentException($"--breakdown times one device; training.devices lists {devices.Count} ({string.Join(", ", devices)}). Add --set training.devices=null --set training.device=DEVICE.");
         long nonEmbedding = NonEmbeddingParameters(config.Model.Path);
         output.WriteLine($"benchmark train: {config.Model.Path} ({config.Model.DType}, {nonEmbedding:N0} non-embedding parameters), devices [{string.Join(", ", devices)}], " +
                          $"batch {t.BatchSize}, max_length {config.Model.MaxLength}, micro-batch {(t.MicroBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "off")}, " +
@@ -43,9 +48,10 @@ public static class TrainBenchmark
         string? gpuUnavailable = "CPU only";
         using var sampler = devices.Any(d => d.StartsWith("cuda", StringComparison.Ordinal)) ? GpuMemorySampler.Start(TimeSpan.FromMilliseconds(20), out gpuUnavailable) : null;
         List<(double Seconds, double Tokens, double Loss)> timed;
+        var timer = breakdown ? new StepBreakdown(warmup) : null;
         try
         {
-            new TrainingRun(config, new TrainOptions(), output).Run();
+            new TrainingRun(config, new TrainOptions { StepTimer = timer }, output).Run();
             timed = StepTimes(Path.Combine(scratch, MetricsLog.FileName), t.BatchSize);
         }
         finally
@@ -56,10 +62,10 @@ public static class TrainBenchmark
         double seconds = measured.Sum(s => s.Seconds), tokens = measured.Sum(s => s.Tokens);
         long? peakGpu = sampler?.Peaks().Max();
         return new Result(seconds / measured.Count, tokens / seconds, 4.0 * nonEmbedding * tokens / seconds / 1e12, nonEmbedding,
-            peakGpu, sampler is null ? gpuUnavailable : null, ProcessMemory.PeakRss(), [.. timed.Select(s => s.Loss)]);
+            peakGpu, sampler is null ? gpuUnavailable : null, ProcessMemory.PeakRss(), [.. timed.Select(s => s.Loss)], timer?.Report());
     }
 
-    /// <summary>The figures as one line for people and one JSON line (the baseline's keys) for tables.</summary>
+    /// <summary>The figures as one line for people and one JSON line (the baseline's keys) for tables; then the breakdown, if any.</summary>
     public static void Print(Result r, int steps, int warmup, TextWriter output)
     {
         string gpu = r.PeakGpuBytes is long b ? $"{b / (double)(1L << 30):F2} GiB (NVML: in use on the device, CUDA context and allocator cache included)" : $"n/a ({r.GpuUnavailable})";
@@ -77,6 +83,7 @@ public static class TrainBenchmark
             ["peak_rss_gib"] = r.PeakRssBytes / (double)(1L << 30),
             ["losses"] = r.Losses.Select(l => Math.Round(l, 4)).ToList(),
         }));
+        r.Breakdown?.Print(warmup + 1, steps, output);
     }
 
     /// <summary>Every stored tensor but the token embeddings (and the ignored lm_head), as the baseline counts them.</summary>

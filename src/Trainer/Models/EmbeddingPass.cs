@@ -32,10 +32,14 @@ public static class EmbeddingPass
         return (hidden, LastTokenPooling.Pool(hidden, batch.AttentionMask));
     }
 
-    /// <summary>Rows of ids → embeddings [B, H] (float32, unit norm), with a graph when grad is enabled.</summary>
-    public static Tensor Embed(EmbeddingDecoder model, IReadOnlyList<int[]> rows)
+    /// <summary>
+    /// Rows of ids → embeddings [B, H] (float32, unit norm), with a graph when grad is enabled. <paramref name="padded"/>,
+    /// if given, is called once the padded batch is on the device (a step timer's boundary).
+    /// </summary>
+    public static Tensor Embed(EmbeddingDecoder model, IReadOnlyList<int[]> rows, Action? padded = null)
     {
         using var batch = Pad(model, rows);
+        padded?.Invoke();
         using var scope = NewDisposeScope();
         return Forward(model, batch).Embeddings.MoveToOuterDisposeScope();
     }

@@ -21,8 +21,11 @@ namespace Trainer.Training;
 /// 2. the loss is computed on the full gathered batch, and its gradient with respect to the embeddings;
 /// 3. each replica recomputes each micro-batch with a graph (RNG replayed) and back-propagates the cached
 ///    embedding gradients. Activation memory then scales with the micro-batch, not the batch.
+///
+/// With a <paramref name="timer"/> (one replica; <c>trainer benchmark train --breakdown</c>), the step tells it where each
+/// phase ends (<see cref="StepPhase"/>); without one, nothing else differs.
 /// </summary>
-public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature)
+public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature, IStepTimer? timer = null)
 {
     /// <summary>
     /// Runs the step and returns its loss: a float32 scalar on the primary device, without a graph, in the caller's
@@ -53,16 +56,28 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
         var embeddings = replicas.Map((r, model) => shards[r].Size == 0 ? null : step.Own(Embed(model, shards[r].PaddingGroups())));
         using var scope = NewDisposeScope();
         var loss = Loss(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray());
+        timer?.Lap(StepPhase.Loss);
         loss.backward();
+        timer?.Lap(StepPhase.Backward);
         return loss.detach().MoveToOuterDisposeScope();
     }
 
     /// <summary>Each group of rows embedded as its own padded batch, in order → [rows, H].</summary>
-    private static Tensor Embed(EmbeddingDecoder model, IEnumerable<List<int[]>> groups)
+    private Tensor Embed(EmbeddingDecoder model, List<int[]>[] groups)
     {
         using var scope = NewDisposeScope();
-        return cat(groups.Where(g => g.Count > 0).Select(g => EmbeddingPass.Embed(model, g)).ToList(), 0).MoveToOuterDisposeScope();
+        var pieces = new List<Tensor>();
+        for (int i = 0; i < groups.Length; i++)
+        {
+            if (groups[i].Count == 0) continue;
+            pieces.Add(EmbeddingPass.Embed(model, groups[i], Padded));
+            timer?.Lap(groups.Length == 1 ? StepPhase.ForwardAllRows : i == 0 ? StepPhase.ForwardQueries : StepPhase.ForwardDocuments);
+        }
+        return cat(pieces, 0).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The timer's boundary between padding a forward's rows and running it (null without a timer).</summary>
+    private Action? Padded => timer is { } t ? () => t.Lap(StepPhase.PadAndCopy) : null;
 
     /// <summary>What stage 1 leaves a replica for stage 3: its micro-batches, the dropout RNG state before each and after the last, and their embeddings [rows, H] (no graph).</summary>
     private sealed record CachedShard(List<List<int[]>> Chunks, List<byte[]> RngBefore, byte[] RngAfter, Tensor? Embeddings);
@@ -77,7 +92,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>Stage 1: a replica's micro-batches embedded without a graph, remembering the RNG state before each.</summary>
-    private static CachedShard EmbedWithoutGraph(EmbeddingDecoder model, List<List<int[]>> chunks, TensorOwner step)
+    private CachedShard EmbedWithoutGraph(EmbeddingDecoder model, List<List<int[]>> chunks, TensorOwner step)
     {
         var rngBefore = new List<byte[]>();
         using var noGrad = no_grad();
@@ -86,7 +101,8 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
         foreach (var chunk in chunks)
         {
             rngBefore.Add(GeneratorState.Get(model.DropoutGenerator));
-            pieces.Add(EmbeddingPass.Embed(model, chunk));                    // [chunk, H]
+            pieces.Add(EmbeddingPass.Embed(model, chunk, Padded));            // [chunk, H]
+            timer?.Lap(StepPhase.EmbedWithoutGraph);
         }
         var embeddings = pieces.Count == 0 ? null : step.Own(cat(pieces, 0)); // [rows, H]
         return new CachedShard(chunks, rngBefore, GeneratorState.Get(model.DropoutGenerator), embeddings);
@@ -98,12 +114,14 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
         using var scope = NewDisposeScope();
         var leaves = cached.Select(c => c.Embeddings is null ? null : step.Own(c.Embeddings.to(replicas.Primary.Device).detach().requires_grad_(true))).ToArray();
         var loss = Loss(shards, leaves);
+        timer?.Lap(StepPhase.Loss);
         loss.backward();
+        timer?.Lap(StepPhase.EmbeddingGradients);
         return (loss.detach().MoveToOuterDisposeScope(), leaves.Select(l => l is null ? null : step.Own(l.grad!)).ToArray());
     }
 
     /// <summary>Stage 3: each micro-batch recomputed with a graph (its RNG state replayed) and back-propagated with its slice of the gradient.</summary>
-    private static void RecomputeAndBackward(EmbeddingDecoder model, CachedShard cached, Tensor? gradient)
+    private void RecomputeAndBackward(EmbeddingDecoder model, CachedShard cached, Tensor? gradient)
     {
         if (gradient is null) return;
         using var scope = NewDisposeScope();
@@ -113,8 +131,10 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
         {
             GeneratorState.Set(model.DropoutGenerator, cached.RngBefore[i]);
             using var chunkScope = NewDisposeScope();
-            var embeddings = EmbeddingPass.Embed(model, cached.Chunks[i]);
+            var embeddings = EmbeddingPass.Embed(model, cached.Chunks[i], Padded);
+            timer?.Lap(StepPhase.RecomputeForward);
             embeddings.backward([local.narrow(0, offset, embeddings.shape[0])]);
+            timer?.Lap(StepPhase.RecomputeBackward);
             offset += embeddings.shape[0];
         }
         GeneratorState.Set(model.DropoutGenerator, cached.RngAfter);

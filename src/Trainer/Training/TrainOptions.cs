@@ -14,6 +14,9 @@ public sealed record TrainOptions
 
     /// <summary>Stop (as if killed) after this many steps of this invocation; for tests of resume.</summary>
     public int? StopAfterSteps { get; init; }
+
+    /// <summary>Told where each step's phases end (<c>trainer benchmark train --breakdown</c>); null: the step runs untimed.</summary>
+    public IStepTimer? StepTimer { get; init; }
 }
 
 /// <summary>What a run did: its first and last logged losses and where it stopped.</summary>

@@ -55,7 +55,8 @@ public sealed class TrainingRun
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
         using var optimizer = new AdamW(trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay);
-        var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature);
+        var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature, _options.StepTimer);
+        _options.StepTimer?.Attach(model);
 
         // checkpoint.keep_best: the best checkpoint so far (a folder name in output_dir) and its value (higher is better for every measure)
         var (step, elapsedBefore, bestCheckpoint, bestValue) = resumeDir is null ? (0, 0.0, null, null) : Restore(resumeDir, replicas, optimizer, dropoutStates!);
@@ -88,7 +89,9 @@ public sealed class TrainingRun
         {
             int epoch = step / stepsPerEpoch, index = step % stepsPerEpoch * t.BatchSize;
             if (epoch != orderEpoch) (order, orderEpoch) = (EpochOrder.For(data.Examples.Count, t.Seed, epoch, _config.Data.Shuffle), epoch);
+            _options.StepTimer?.StepStarted();
             var batch = ContrastiveBatch.Build(data.Examples, order[index..(index + t.BatchSize)], t.Seed, epoch, tokenizer, _config.Model.MaxLength);
+            _options.StepTimer?.Lap(StepPhase.Tokenize);
 
             var stepClock = Stopwatch.StartNew();
             double lr = schedule.At(step);
@@ -96,6 +99,7 @@ public sealed class TrainingRun
             step++;
             stepsThisRun++;
             double seconds = stepClock.Elapsed.TotalSeconds;
+            _options.StepTimer?.StepEnded();
             firstLoss ??= loss;
             lastLoss = loss;
             bool finite = double.IsFinite(loss) && double.IsFinite(gradNorm);
@@ -161,10 +165,12 @@ public sealed class TrainingRun
     {
         using var scope = NewDisposeScope();
         replicas.ZeroGradients();
+        _options.StepTimer?.Lap(StepPhase.ZeroGrad);
         var lossTensor = contrastive.Run(batch);                                                      // [] on the primary device
         var normTensor = GradientClipping.ClipByGlobalNorm(trainable, _config.Training.MaxGradNorm); // []
         var values = stack([lossTensor.to(ScalarType.Float32), normTensor.to(lossTensor.device)]).cpu().data<float>();
         double loss = values[0], gradNorm = values[1];
+        _options.StepTimer?.Lap(StepPhase.ClipAndRead);
         if (!double.IsFinite(loss) || !double.IsFinite(gradNorm))
         {
             replicas.ZeroGradients();
@@ -173,6 +179,7 @@ public sealed class TrainingRun
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         optimizer.step();
         replicas.Broadcast();
+        _options.StepTimer?.Lap(StepPhase.OptimizerStep);
         return (loss, gradNorm);
     }
 
