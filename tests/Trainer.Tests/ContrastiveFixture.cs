@@ -35,7 +35,10 @@ public static class ContrastiveFixture
     /// <summary>Loss, then backward; returns the loss and the adapter gradients (name → copy).</summary>
     public static (float Loss, Dictionary<string, Tensor> Grads) LossAndGrads(MistralModel model, Func<Tensor> loss)
     {
-        foreach (var p in model.TrainableParameters()) p.grad?.zero_();
+        using (NewDisposeScope()) // zero_() returns a new wrapper of the gradient: disposed here, not by the finalizer
+        {
+            foreach (var p in model.TrainableParameters()) p.grad?.zero_();
+        }
         float value;
         using (var scope = NewDisposeScope())
         {

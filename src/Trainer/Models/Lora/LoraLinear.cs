@@ -34,10 +34,11 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public void ResetAdapter(Generator generator)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope(); // the draw's temporaries, and the wrappers copy_ and zero_ return
         double bound = 1.0 / Math.Sqrt(lora_A.InFeatures);
         using var width = (2 * bound).ToScalar();
         using var low = bound.ToScalar();
-        using var a = rand(lora_A.weight.shape, generator: generator) * width - low; // drawn on the CPU: same numbers on any device
+        var a = rand(lora_A.weight.shape, generator: generator) * width - low; // drawn on the CPU: same numbers on any device
         lora_A.weight.copy_(a);
         lora_B.weight.zero_();
     }
