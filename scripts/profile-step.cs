@@ -61,7 +61,7 @@ sealed class Variant
         var t = config.Training;
         _model = (MistralModel)PretrainedLoader.Load(config.Model.Path, ScalarType.Float32, CPU, config.Lora.ToSettings());
         using (var g = new Generator((ulong)t.Seed)) foreach (var (_, a) in _model.Adapters()) a.ResetAdapter(g);
-        _model.DropoutGenerator.manual_seed(t.Seed);
+        _model.DropoutGenerator.ManualSeed(t.Seed);
         _model.ExplicitMask = explicitMask;
         _model.train();
         _trainable = _model.TrainableParameters().ToList();

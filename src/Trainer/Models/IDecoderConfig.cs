@@ -23,6 +23,9 @@ public interface IDecoderConfig
 
     int HeadDim { get; }
 
+    /// <summary>Keys further back than this are hidden from a query; null = full causal attention.</summary>
+    int? SlidingWindow { get; }
+
     int BosTokenId { get; }
 
     int EosTokenId { get; }

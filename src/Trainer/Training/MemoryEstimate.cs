@@ -38,13 +38,16 @@ public sealed record MemoryEstimate(
         long sequences = 3 * rows;                                 // query, positive, negative per row (at most)
         long perForward = config.Training.MicroBatchSize is int m ? Math.Min(m, sequences) : sequences;
         long S = config.Model.MaxLength, L = model.NumHiddenLayers, H = model.HiddenSize;
-        long perLayer = ActivationBytesPerTokenPerLayer(model, config.Lora.ToSettings(), dtypeBytes, S);
+        var lora = config.Lora.ToSettings();
+        long perLayer = ActivationBytesPerTokenPerLayer(model, lora, dtypeBytes, S);
+        long perToken = 4 * H + 4;                                  // the final RMSNorm's float32 input and 1/rms
+        long layerInput = L * H * dtypeBytes;                       // what checkpointing keeps of each layer
 
         long allTokens = sequences * S, microTokens = perForward * S;
-        long plain = allTokens * L * perLayer;
-        long checkpointed = allTokens * L * H * dtypeBytes + allTokens * perLayer;   // layer inputs kept, one layer recomputed at a time
-        long cached = microTokens * L * perLayer;
-        long cachedCheckpointed = microTokens * L * H * dtypeBytes + microTokens * perLayer;
+        long plain = allTokens * (L * perLayer + perToken + BackwardBytesPerToken(model, checkpointing: false));
+        long checkpointed = allTokens * (layerInput + perToken + perLayer + BackwardBytesPerToken(model, checkpointing: true));
+        long cached = microTokens * (L * perLayer + perToken + BackwardBytesPerToken(model, checkpointing: false));
+        long cachedCheckpointed = microTokens * (layerInput + perToken + perLayer + BackwardBytesPerToken(model, checkpointing: true));
         long globalSequences = 3L * config.Training.BatchSize;
         long embeddingCache = globalSequences * H * 4 * 2 + 2L * config.Training.BatchSize * globalSequences * 4; // embeddings + their grads, logits
 
@@ -54,20 +57,51 @@ public sealed record MemoryEstimate(
     }
 
     /// <summary>
-    /// What autograd keeps per token in one decoder layer with frozen base weights and LoRA adapters:
-    /// ~10·H + 2·Hkv + 4·I values in the model dtype (norm inputs and outputs, q/k/v before and after RoPE, the
-    /// attention output, the MLP's gate, up, silu and product), the float32 inputs of every adapter (after dropout,
-    /// one per targeted projection) and rank-sized intermediates, and one float32 attention-probability row
-    /// (Nh × S) per token for the softmax.
+    /// What autograd keeps per token in one decoder layer with frozen base weights and LoRA adapters, counted from what
+    /// each operation saves for its backward (a frozen projection saves nothing; d = the base dtype's bytes):
+    /// <list type="bullet">
+    /// <item>both RMSNorms: their float32 input and 1/rms, 2 × (4·H + 4);</item>
+    /// <item>attention: q, and k and v repeated to every query head, after RoPE, and the output, 4 × Nh·Dh·d; then
+    /// the causal kernel (right padding, no window shorter than <paramref name="sequenceLength"/>) keeps a float32
+    /// log-sum-exp per head, Nh × 4, while the masked path keeps the probabilities, Nh × S × d;</item>
+    /// <item>the MLP: gate, silu(gate) and up, 3·I·d;</item>
+    /// <item>each adapter: with dropout its float32 dropped input and the bool mask, 5 bytes per input feature; without
+    /// dropout its float32 input (one for q/k/v and one for gate/up on a float32 base, where they share the tensor);
+    /// and the rank-r float32 output of A.</item>
+    /// </list>
+    /// scripts/activation-memory.cs measures what a forward keeps on the CPU (glibc's bytes in use); a 4-layer,
+    /// hidden-512 model at 256 tokens kept 58,886 B per token per layer against 58,584 counted here (docs/benchmarks.md).
     /// </summary>
     public static long ActivationBytesPerTokenPerLayer(IDecoderConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength)
     {
-        long H = m.HiddenSize, I = m.IntermediateSize, kv = (long)m.NumKeyValueHeads * m.HeadDim;
-        long model = (10 * H + 2 * kv + 4 * I) * dtypeBytes;
-        long adapters = LoraSettings.AllProjections.Where(lora.Targets).Sum(p => p == "down_proj" ? I : H) * 4 + 7L * lora.Rank * 4;
-        long attention = (long)m.NumAttentionHeads * sequenceLength * 4;
-        return model + adapters + attention;
+        long H = m.HiddenSize, I = m.IntermediateSize, heads = m.NumAttentionHeads, q = heads * m.HeadDim;
+        bool causalKernel = m.SlidingWindow is not int window || window >= sequenceLength;
+        long norms = 2 * (4 * H + 4);
+        long attention = 4 * q * dtypeBytes + (causalKernel ? heads * 4 : heads * sequenceLength * dtypeBytes);
+        long mlp = 3 * I * dtypeBytes;
+        return norms + attention + mlp + AdapterBytesPerToken(m, lora, dtypeBytes);
     }
+
+    /// <summary>The adapters' share of <see cref="ActivationBytesPerTokenPerLayer"/>.</summary>
+    private static long AdapterBytesPerToken(IDecoderConfig m, LoraSettings lora, int dtypeBytes)
+    {
+        long H = m.HiddenSize, I = m.IntermediateSize, q = (long)m.NumAttentionHeads * m.HeadDim;
+        long InFeatures(string projection) => projection switch { "o_proj" => q, "down_proj" => I, _ => H };
+        var targets = LoraSettings.AllProjections.Where(lora.Targets).ToList();
+        long outputs = targets.Count * lora.Rank * 4L;
+        if (lora.Dropout > 0) return targets.Sum(p => 5 * InFeatures(p)) + outputs;
+        if (dtypeBytes != 4) return targets.Sum(p => 4 * InFeatures(p)) + outputs;       // each casts its own copy
+        var distinct = targets.Select(p => p switch { "k_proj" or "v_proj" => "q_proj", "up_proj" => "gate_proj", _ => p }).Distinct();
+        return distinct.Sum(p => 4 * InFeatures(p)) + outputs;                           // shared inputs kept once
+    }
+
+    /// <summary>
+    /// Gradients alive at once during backward, beyond the kept activations, per token: about one layer's worth of
+    /// float32 gradients, (I + 2·H) × 4; with checkpointing, while a layer is recomputed next to them, (3·I + 2·H) × 4.
+    /// Measured on the CPU with scripts/activation-memory.cs (peak during backward minus what the forward kept).
+    /// </summary>
+    public static long BackwardBytesPerToken(IDecoderConfig m, bool checkpointing) =>
+        ((checkpointing ? 3 : 1) * (long)m.IntermediateSize + 2L * m.HiddenSize) * 4;
 
     public static long Parameters(ModelFamily family) => family.ParameterCount();
 
