@@ -50,7 +50,7 @@ sealed class Variant
     private readonly TrainConfig _config;
     private readonly MistralModel _model;
     private readonly List<Parameter> _trainable;
-    private readonly AdamW _optimizer;
+    private readonly Trainer.Training.AdamW _optimizer;
     private readonly Dictionary<string, List<double>> _ms = [];
     private readonly List<double> _steps = [];
     private long _padded, _real;
