@@ -18,7 +18,9 @@
 #   LOCAL_BUILD=D  run the assemblies of build folder D with the dotnet on PATH instead of .gpu/run.sh (CPU tries)
 #   DEVICE=cuda    the training device of the dropout, speed and 7b sections (cpu for a CPU try of the first two)
 #   SLICE=DIR      train the speed section's trainer half on DIR instead of the slice peer_train.py writes
-#   B7=64          rows per step of the 7B run (GradCache 32 sequences per forward, gradient checkpointing)
+#   B7=64          rows per step of the 7B run (GradCache, gradient checkpointing)
+#   MICRO7=auto    sequences per forward of the 7B run: auto = the largest multiple of 8 (at most 3 x B7) whose
+#                  --dry-run total stays within 70% of the GPU's memory, from one dry run at 32
 #   DROPOUT_STEPS=40  steps of the dropout section's CLI run (a checkpoint every half)
 #   SPEED_STEPS=15 SPEED_WARMUP=3   steps of each speed run, and how many lead steps are left out (both programs)
 #   BREAKDOWN_STEPS=6 BREAKDOWN_WARMUP=2   the same for the breakdown section (trainer benchmark train --breakdown)
@@ -40,6 +42,7 @@ OUT=${OUT:-/tmp/gpu-checks-out}
 WORK=${WORK:-/tmp/gpu-checks}
 DEVICE=${DEVICE:-cuda}
 B7=${B7:-64}
+MICRO7=${MICRO7:-auto}
 DROPOUT_STEPS=${DROPOUT_STEPS:-40}
 SPEED_STEPS=${SPEED_STEPS:-15}
 SPEED_WARMUP=${SPEED_WARMUP:-3}
@@ -185,15 +188,35 @@ fi
 
 # 7B scale on one GPU: a full-size Mistral-7B-shaped checkpoint (32 layers, bf16), the e5 recipe's config with GradCache
 # and checkpointing at B7 rows per step; the dry run's estimate beside the measured figures.
+# The 7B run's sequences per forward: MICRO7, or the largest multiple of 8 (8 to 3 x B7) whose --dry-run total fits
+# in 70% of the GPU's memory. One dry run at 32 gives the fixed part (weights, LoRA, optimizer) and the activations,
+# which grow in proportion to the sequences per forward.
+pick_micro7() {
+  if [[ $MICRO7 != auto ]] || ((DRY)) || ((!HAVE_SMI)); then [[ $MICRO7 == auto ]] && echo 32 || echo "$MICRO7"; return; fi
+  local table mem
+  table=$("${TRAINER[@]}" train --config configs/e5-mistral-7b.yaml "${set7b[@]}" --set training.micro_batch_size=32 --dry-run 2>&1)
+  mem=$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -1)
+  python3 - "$mem" "$B7" <<PY || echo 32
+import re, sys
+table = """$table"""
+act = float(re.search(r"GradCache \+ checkpointing\s+([0-9.]+) GiB", table).group(1))
+total = float(re.search(r"total for this config\s+([0-9.]+) GiB", table).group(1))
+mem_gib, rows = float(sys.argv[1]) / 1024, int(sys.argv[2])
+micro = int((0.7 * mem_gib - (total - act)) / (act / 32)) // 8 * 8
+print(max(8, min(micro, 3 * rows)))
+PY
+}
+
 if wanted 7b; then
   if [[ $DEVICE == cuda ]]; then
     m7b=$WORK/mistral-7b-synthetic
     set7b=(--set "model.path=$m7b" --set "data.train=[$REPO/data/scifact/train.jsonl]" --set training.devices=null --set training.device=cuda
-           --set "training.batch_size=$B7" --set training.micro_batch_size=32 --set model.gradient_checkpointing=true --set "output_dir=$WORK/e5-7b")
+           --set "training.batch_size=$B7" --set model.gradient_checkpointing=true --set "output_dir=$WORK/e5-7b")
     section 7b-write 150 "${TRAINER[@]}" benchmark synthetic --output "$m7b" --hidden 4096 --intermediate 14336 --layers 32 --dtype bfloat16 --device cuda &&
       { ((DRY)) || cp models/tiny-mistral/tokenizer.model "$m7b/"; } &&
-      section 7b-dry-run 60 "${TRAINER[@]}" train --config configs/e5-mistral-7b.yaml "${set7b[@]}" --dry-run &&
-      { sampler_start 7b-train; section 7b-train 300 "${TRAINER[@]}" benchmark train --config configs/e5-mistral-7b.yaml "${set7b[@]}" --steps 4 --warmup 1; sampler_stop; }
+      { micro7=$(pick_micro7); note "| 7b micro-batch | $micro7 sequences per forward ($([[ $MICRO7 == auto ]] && echo "largest within 70% of the GPU by --dry-run" || echo "MICRO7")) | |"; } &&
+      section 7b-dry-run 60 "${TRAINER[@]}" train --config configs/e5-mistral-7b.yaml "${set7b[@]}" --set "training.micro_batch_size=$micro7" --dry-run &&
+      { sampler_start 7b-train; section 7b-train 300 "${TRAINER[@]}" benchmark train --config configs/e5-mistral-7b.yaml "${set7b[@]}" --set "training.micro_batch_size=$micro7" --steps 4 --warmup 1; sampler_stop; }
     ((DRY)) || rm -rf "$m7b"
   else
     note "| 7b | skipped: DEVICE=$DEVICE | |"
