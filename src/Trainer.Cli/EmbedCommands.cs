@@ -14,45 +14,32 @@ public static class EmbedCommands
 
     private static Command Build(string name, string description, Func<EmbedOptions, int> run)
     {
-        var model = new Option<string?>("--model")
-        {
-            Description = "A Hugging Face model folder (config.json, safetensors, tokenizer.model), a trainer export, a checkpoint-<step> folder, or an output_dir (its newest valid checkpoint)",
-        };
+        var shared = new ModelOptions();
         var input = new Option<string>("--input") { Description = "JSONL: {\"text\", \"instruction\"? or \"query\": true?} or {\"input_ids\"}, optional \"id\"", Required = true };
         var output = new Option<string>("--output") { Description = "JSONL output, one line per input line", Required = true };
-        var maxLength = new Option<int?>("--max-length") { Description = "Token budget including BOS and EOS (default: the checkpoint's model.max_length or the export's max_length, else 512)" };
         var instruction = new Option<string?>("--instruction")
         {
             Description = "Instruction of query rows (\"query\": true) without their own (default: the checkpoint's data.default_instruction or the export's default_instruction; \"\" for none)",
         };
-        var baseModel = new Option<string?>("--base-model") { Description = "Base model folder of a checkpoint whose recorded model.path does not resolve (a moved or copied checkpoint)" };
-        var batchSize = new Option<int>("--batch-size") { Description = "Sequences per forward pass", DefaultValueFactory = _ => 16 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
-        var dtype = new Option<string>("--dtype") { Description = "float32, float16 or bfloat16", DefaultValueFactory = _ => "float32" };
-        var adapter = new Option<string?>("--adapter")
-        {
-            Description = "PEFT LoRA adapter to apply to --model: an adapter folder, a checkpoint-<step> folder, or an output_dir (its newest valid checkpoint); " +
-                          "a checkpoint without --model is applied to its own base model",
-        };
-        bool embeds = name == "embed"; // tokenize runs no model: the model options would do nothing there
-        var command = new Command(name, description) { model, input, output, maxLength, instruction, baseModel };
-        foreach (var option in embeds ? new Option[] { batchSize, device, dtype, adapter } : []) command.Options.Add(option);
+        bool embeds = name == "embed"; // tokenize runs no model: the options that run one would do nothing there
+        var command = new Command(name, description) { input, output, instruction };
+        shared.AddTo(command, running: embeds);
         command.SetAction(result => CliErrors.Run(() =>
         {
-            var options = new EmbedOptions(result.GetValue(model), result.GetValue(input)!, result.GetValue(output)!)
+            var options = new EmbedOptions(result.GetValue(shared.Model), result.GetValue(input)!, result.GetValue(output)!)
             {
-                MaxLength = result.GetValue(maxLength),
+                MaxLength = result.GetValue(shared.MaxLength),
                 Instruction = result.GetValue(instruction),
-                BaseModel = result.GetValue(baseModel),
+                BaseModel = result.GetValue(shared.BaseModel),
             };
             if (embeds)
             {
                 options = options with
                 {
-                    BatchSize = result.GetValue(batchSize),
-                    Device = result.GetValue(device)!,
-                    DType = result.GetValue(dtype)!,
-                    AdapterDir = result.GetValue(adapter),
+                    BatchSize = result.GetValue(shared.BatchSize),
+                    Device = result.GetValue(shared.Device)!,
+                    DType = result.GetValue(shared.DType)!,
+                    AdapterDir = result.GetValue(shared.Adapter),
                 };
             }
             int count = run(options);

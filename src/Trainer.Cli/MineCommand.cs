@@ -12,16 +12,7 @@ public static class MineCommand
 {
     public static Command Build()
     {
-        var model = new Option<string?>("--model")
-        {
-            Description = "A Hugging Face model folder (config.json, safetensors, tokenizer.model), a trainer export, a checkpoint-<step> folder, or an output_dir (its newest valid checkpoint)",
-        };
-        var adapter = new Option<string?>("--adapter")
-        {
-            Description = "PEFT LoRA adapter to apply to --model: an adapter folder, a checkpoint-<step> folder, or an output_dir (its newest valid checkpoint); " +
-                          "a checkpoint without --model is applied to its own base model",
-        };
-        var baseModel = new Option<string?>("--base-model") { Description = "Base model folder of a checkpoint whose recorded model.path does not resolve (a moved or copied checkpoint)" };
+        var shared = new ModelOptions();
         var input = new Option<string>("--input") { Required = true, Description = "Training rows (.jsonl or .parquet: query, positive/pos, negative/neg, instruction)" };
         var corpus = new Option<string?>("--corpus") { Description = "BEIR corpus.jsonl (_id, title, text) to mine from; default: the input rows' positives and negatives" };
         var range = new Option<string>("--range") { DefaultValueFactory = _ => "10-100", Description = "START-END: sample from 1-based ranks START+1..END (FlagEmbedding's range_for_sampling; positives removed first)" };
@@ -31,20 +22,17 @@ public static class MineCommand
         {
             Description = "Query instruction for rows without their own (default: the checkpoint's data.default_instruction or the export's default_instruction; \"\" for none)",
         };
-        var maxLength = new Option<int?>("--max-length") { Description = "Token budget including BOS and EOS (default: the checkpoint's model.max_length or the export's max_length, else 512)" };
-        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 16, Description = "Sequences per forward pass" };
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu", Description = "cpu, cuda or cuda:N" };
-        var dtype = new Option<string>("--dtype") { DefaultValueFactory = _ => "float32", Description = "float32, float16 or bfloat16" };
         var output = new Option<string>("--output") { Required = true, Description = "FlagEmbedding JSONL (query, pos, neg, instruction), one line per input row" };
         var command = new Command("mine", "Mine hard negatives: rank a corpus for each training query and sample negatives from a rank range.")
         {
-            model, adapter, baseModel, input, corpus, range, negatives, seed, instruction, maxLength, batchSize, device, dtype, output,
+            input, corpus, range, negatives, seed, instruction, output,
         };
+        shared.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
             var (start, end) = MineOptions.ParseRange(r.GetValue(range)!);
-            var source = ModelSource.Resolve(r.GetValue(model), r.GetValue(adapter), r.GetValue(baseModel), Console.Error);
-            var (length, queryInstruction, report) = source.Settings(r.GetValue(maxLength), r.GetValue(instruction));
+            var source = ModelSource.Resolve(r.GetValue(shared.Model), r.GetValue(shared.Adapter), r.GetValue(shared.BaseModel), Console.Error);
+            var (length, queryInstruction, report) = source.Settings(r.GetValue(shared.MaxLength), r.GetValue(instruction));
             var options = new MineOptions(source.ModelDir, r.GetValue(input)!, r.GetValue(output)!)
             {
                 AdapterDir = source.AdapterDir,
@@ -55,9 +43,9 @@ public static class MineCommand
                 Seed = r.GetValue(seed),
                 Instruction = queryInstruction,
                 MaxLength = length,
-                BatchSize = r.GetValue(batchSize),
-                Device = r.GetValue(device)!,
-                DType = r.GetValue(dtype)!,
+                BatchSize = r.GetValue(shared.BatchSize),
+                Device = r.GetValue(shared.Device)!,
+                DType = r.GetValue(shared.DType)!,
             };
             var summary = HardNegativeMiner.Mine(options, Console.Error);
             Console.Error.WriteLine($"mine: used {source.ModelDir}{(source.AdapterDir is { } a ? $" + adapter {a}" : "")}; {report}"); // after the run, so that a bad input stays a one-line error
