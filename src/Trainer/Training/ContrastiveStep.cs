@@ -100,12 +100,12 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
         var pieces = new List<Tensor>();
         foreach (var chunk in chunks)
         {
-            rngBefore.Add(GeneratorState.Get(model.DropoutGenerator));
+            rngBefore.Add(model.DropoutGenerator.GetState());
             pieces.Add(EmbeddingPass.Embed(model, chunk, Padded));            // [chunk, H]
             timer?.Lap(StepPhase.EmbedWithoutGraph);
         }
         var embeddings = pieces.Count == 0 ? null : step.Own(cat(pieces, 0)); // [rows, H]
-        return new CachedShard(chunks, rngBefore, GeneratorState.Get(model.DropoutGenerator), embeddings);
+        return new CachedShard(chunks, rngBefore, model.DropoutGenerator.GetState(), embeddings);
     }
 
     /// <summary>Stage 2: the loss on the full gathered batch, and its gradient with respect to each replica's embeddings.</summary>
@@ -129,7 +129,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
         long offset = 0;
         for (int i = 0; i < cached.Chunks.Count; i++)
         {
-            GeneratorState.Set(model.DropoutGenerator, cached.RngBefore[i]);
+            model.DropoutGenerator.SetState(cached.RngBefore[i]);
             using var chunkScope = NewDisposeScope();
             var embeddings = EmbeddingPass.Embed(model, cached.Chunks[i], Padded);
             timer?.Lap(StepPhase.RecomputeForward);
@@ -137,7 +137,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
             timer?.Lap(StepPhase.RecomputeBackward);
             offset += embeddings.shape[0];
         }
-        GeneratorState.Set(model.DropoutGenerator, cached.RngAfter);
+        model.DropoutGenerator.SetState(cached.RngAfter);
     }
 
     /// <summary>InfoNCE over the gathered batch; <paramref name="embeddings"/>[r] holds replica r's [queries; positives; negatives].</summary>

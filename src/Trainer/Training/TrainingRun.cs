@@ -43,8 +43,9 @@ public sealed class TrainingRun
         var schedule = new LearningRateSchedule(t.LrScheduler, t.LearningRate, t.WarmupSteps, totalSteps);
         var dataSha256 = ResumeCheck.HashData(_config.Data.Train);
         if (resumeDir is not null) ResumeCheck.Verify(resumeDir, _config, totalSteps, dataSha256);
-        var dropoutStates = resumeDir is null ? null : TrainingState.Load(resumeDir).DropoutRngStates // fail fast: an earlier version's state, before the weights load
-            .Select((s, r) => DropoutGenerator.ParseState(s, $"{Path.Combine(resumeDir, TrainingState.FileName)}: dropout_rng_states[{r}]")).ToList();
+        var resumed = resumeDir is null ? null : TrainingState.Load(resumeDir);
+        var dropoutStates = resumed?.DropoutRngStates // fail fast: an earlier version's state, before the weights load
+            .Select((s, r) => DropoutGenerator.ParseState(s, $"{Path.Combine(resumeDir!, TrainingState.FileName)}: dropout_rng_states[{r}]")).ToList();
         var evaluation = TrainingEvaluation.Load(_config, tokenizer, _log); // fail fast: before the weights load
 
         var devices = t.ReplicaDevices();
@@ -59,7 +60,7 @@ public sealed class TrainingRun
         _options.StepTimer?.Attach(model);
 
         // checkpoint.keep_best: the best checkpoint so far (a folder name in output_dir) and its value (higher is better for every measure)
-        var (step, elapsedBefore, bestCheckpoint, bestValue) = resumeDir is null ? (0, 0.0, null, null) : Restore(resumeDir, replicas, optimizer, dropoutStates!);
+        var (step, elapsedBefore, bestCheckpoint, bestValue) = resumed is null ? (0, 0.0, null, null) : Restore(resumeDir!, resumed, replicas, optimizer, dropoutStates!);
         if (step >= totalSteps)
         {
             _log.WriteLine($"nothing to do: the run is complete at step {step}/{totalSteps} (adapter in {resumeDir})");
@@ -141,16 +142,15 @@ public sealed class TrainingRun
     }
 
     /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached, and the best checkpoint it names.</summary>
-    private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, ReplicaSet replicas, AdamW optimizer, List<byte[]> dropoutStates)
+    private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, TrainingState state, ReplicaSet replicas, AdamW optimizer, List<byte[]> dropoutStates)
     {
-        var state = TrainingState.Load(dir);
         if (state.DropoutRngStates.Count != replicas.Count)
             throw new InvalidDataException($"Checkpoint {dir} was written by {state.DropoutRngStates.Count} replica(s); this run has {replicas.Count} (training.devices). Resume with the same devices.");
         PeftAdapter.Load(dir, replicas.Primary);
         replicas.Broadcast();
         optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
         for (int r = 0; r < replicas.Count; r++)
-            GeneratorState.Set(replicas.Models[r].DropoutGenerator, dropoutStates[r]);
+            replicas.Models[r].DropoutGenerator.SetState(dropoutStates[r]);
         _log.WriteLine($"resumed from {dir} at step {state.Step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
         return (state.Step, state.ElapsedSeconds, state.BestCheckpoint, state.BestMetric);
     }
@@ -217,7 +217,7 @@ public sealed class TrainingRun
         {
             PeftAdapter.Save(temp, replicas.Primary, _config.Model.Path);
             optimizer.save_state_dict(Path.Combine(temp, CheckpointStore.OptimizerFile));
-            var states = replicas.Models.Select(m => Convert.ToBase64String(GeneratorState.Get(m.DropoutGenerator))).ToList();
+            var states = replicas.Models.Select(m => Convert.ToBase64String(m.DropoutGenerator.GetState())).ToList();
             (state with { DropoutRngStates = states }).Save(temp);
             File.WriteAllText(Path.Combine(temp, CheckpointStore.ConfigFile), ConfigLoader.ToYaml(_config));
         });

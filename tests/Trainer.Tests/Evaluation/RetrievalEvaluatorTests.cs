@@ -79,14 +79,14 @@ public class RetrievalEvaluatorTests
         using var model = ContrastiveFixture.Model(dropout: 0.1); // training, LoRA dropout on
         var tokenizer = EmbeddingTokenizer.Load(TestPaths.TinyMistral);
         var data = BeirDataset.Load(TinyBeir.Write(), "test");
-        var before = GeneratorState.Get(model.DropoutGenerator);
+        var before = model.DropoutGenerator.GetState();
 
         var first = RetrievalEvaluator.Evaluate(model, tokenizer, data, Options with { ChunkDocuments = 4 });
 
         Assert.True(model.training);
         Assert.All(model.modules(), m => Assert.True(m.training));
         Assert.True(is_grad_enabled());
-        Assert.Equal(before, GeneratorState.Get(model.DropoutGenerator));
+        Assert.Equal(before, model.DropoutGenerator.GetState());
         // dropout was off during evaluation (eval mode), so a second evaluation gives the same numbers
         var second = RetrievalEvaluator.Evaluate(model, tokenizer, data, Options with { ChunkDocuments = 4 });
         Assert.Equal(first.Report.Mean, second.Report.Mean);

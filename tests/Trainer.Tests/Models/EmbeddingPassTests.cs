@@ -13,7 +13,7 @@ public class EmbeddingPassTests
     public void Inference_during_training_leaves_the_model_training_and_draws_no_dropout()
     {
         using var model = ContrastiveFixture.Model(dropout: 0.1); // training, LoRA dropout on
-        var before = GeneratorState.Get(model.DropoutGenerator);
+        var before = model.DropoutGenerator.GetState();
 
         var first = new TextEmbedder(model, batchSize: 3).Embed(Rows());
         var second = new TextEmbedder(model, batchSize: 3).Embed(Rows());
@@ -21,12 +21,12 @@ public class EmbeddingPassTests
         Assert.True(model.training);
         Assert.All(model.modules(), m => Assert.True(m.training));
         Assert.True(is_grad_enabled());
-        Assert.Equal(before, GeneratorState.Get(model.DropoutGenerator)); // eval mode drew no dropout mask
+        Assert.Equal(before, model.DropoutGenerator.GetState()); // eval mode drew no dropout mask
         for (int i = 0; i < first.Length; i++) Assert.Equal(first[i], second[i]);
 
         // Training goes on with dropout: the next forward with a graph draws masks again.
         using (var scope = NewDisposeScope()) EmbeddingPass.Embed(model, Rows());
-        Assert.NotEqual(before, GeneratorState.Get(model.DropoutGenerator));
+        Assert.NotEqual(before, model.DropoutGenerator.GetState());
     }
 
     [Fact]

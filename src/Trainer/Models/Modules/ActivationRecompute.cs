@@ -38,7 +38,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
         ctx.save_data("layer", layer);
         ctx.save_data("dropout", dropout);
         ctx.save_data("gradients", gradients);
-        ctx.save_data("rng", GeneratorState.Get(dropout));
+        ctx.save_data("rng", dropout.GetState());
         ctx.save_data("x_requires_grad", x.requires_grad);
         ctx.save_for_backward([x, cos, sin, mask]);
         using var _ = no_grad();
@@ -56,8 +56,8 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
         using (var scope = NewDisposeScope())
         {
             var saved = ctx.get_saved_variables();
-            var after = GeneratorState.Get(dropout);
-            GeneratorState.Set(dropout, (byte[])ctx.get_data("rng"));
+            var after = dropout.GetState();
+            dropout.SetState((byte[])ctx.get_data("rng"));
             IList<Tensor> grads;
             using (enable_grad())
             {
@@ -66,7 +66,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
                 List<Tensor> targets = xRequiresGrad ? [x, .. parameters] : [.. parameters];
                 grads = grad([output], targets, [gradOutputs[0]]);
             }
-            GeneratorState.Set(dropout, after);
+            dropout.SetState(after);
             var gx = xRequiresGrad ? grads[0] : null;
             var gp = grads.Skip(xRequiresGrad ? 1 : 0).ToList();
             result = [null!, null!, null!, gx!, null!, null!, null!, .. gp];
