@@ -17,9 +17,7 @@ public static partial class EvalJob
     {
         options.Validate();
         var source = ModelSource.Resolve(options.Model, options.Adapter, options.BaseModel, log);
-        int maxLength = options.MaxLength ?? source.MaxLength ?? EvalOptions.DefaultMaxLength;
-        string? instruction = options.Instruction ?? source.Instruction;
-        if (string.IsNullOrEmpty(instruction)) instruction = null;
+        var (maxLength, instruction, _) = source.Settings(options.MaxLength, options.Instruction);
         string From(bool explicitly) => explicitly ? "given" : source.DefaultsFrom is { } file ? $"from {file}" : "default";
         var settings = new RetrievalEvaluationOptions
         {

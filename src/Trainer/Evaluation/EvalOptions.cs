@@ -5,8 +5,6 @@ namespace Trainer.Evaluation;
 /// <summary>What <c>trainer eval</c> was asked for. Null settings fall back to the model's (<see cref="Inference.ModelSource"/>), then to the built-in defaults.</summary>
 public sealed record EvalOptions(string? Model, string DataDir)
 {
-    public const int DefaultMaxLength = 512;
-
     /// <summary>A PEFT adapter folder, a checkpoint or an output_dir applied on top of <see cref="Model"/>; null: none.</summary>
     public string? Adapter { get; init; }
 
@@ -38,7 +36,7 @@ public sealed record EvalOptions(string? Model, string DataDir)
 
     public void Validate()
     {
-        new RetrievalEvaluationOptions { MaxLength = MaxLength ?? DefaultMaxLength, BatchSize = BatchSize, TopK = TopK, MaxQueries = MaxQueries }.Validate();
+        new RetrievalEvaluationOptions { MaxLength = MaxLength ?? Inference.ModelSource.DefaultMaxLength, BatchSize = BatchSize, TopK = TopK, MaxQueries = MaxQueries }.Validate();
         DTypes.Parse(DType, "--dtype");
         DTypes.ParseDevice(Device, "--device");
         if (Split.Length == 0 || Split.IndexOfAny(['/', '\\']) >= 0 || Split is "." or "..")

@@ -23,8 +23,6 @@ namespace Trainer.Serving;
 public sealed record ServedModel(string Name, string ModelDir, string? AdapterDir, string? OnnxPath, int MaxInputTokens, string MaxInputTokensFrom,
     string? Instruction, string InstructionFrom)
 {
-    public const int DefaultMaxInputTokens = 512;
-
     public static ServedModel Resolve(ServeOptions options, TextWriter log)
     {
         options.Validate();
@@ -52,11 +50,10 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
                                                 : "give a folder with safetensors weights."));
         }
 
+        var (maxTokens, instruction, _) = resolved.Settings(options.MaxInputTokens, options.Instruction);
         var from = resolved.DefaultsFrom ?? "built-in default";
-        var (maxTokens, maxFrom) = options.MaxInputTokens is { } given ? (given, "--max-input-tokens")
-            : resolved.MaxLength is { } trained ? (trained, from) : (DefaultMaxInputTokens, "built-in default");
-        var (instruction, instructionFrom) = options.Instruction is { } explicitly ? (explicitly.Length == 0 ? null : explicitly, "--instruction")
-            : (resolved.Instruction is { Length: > 0 } d ? d : null, resolved.Instruction is { Length: > 0 } ? from : "none given");
+        var maxFrom = options.MaxInputTokens is not null ? "--max-input-tokens" : resolved.MaxLength is not null ? from : "built-in default";
+        var instructionFrom = options.Instruction is not null ? "--instruction" : instruction is not null ? from : "none given";
         if (options.MaxBatchTokens < maxTokens)
             throw new ArgumentException($"--max-batch-tokens = {options.MaxBatchTokens} is less than the input limit of {maxTokens} tokens ({maxFrom}); " +
                                         "a batch must hold at least one input of the longest length.");
