@@ -53,15 +53,15 @@ public sealed class EmbeddingBatcher : IDisposable
         foreach (var row in rows)
             if (row.Length == 0 || row.Length > _maxBatchTokens)
                 throw new ArgumentException($"A row of {row.Length} tokens cannot be batched (1 to {_maxBatchTokens}).", nameof(rows));
-        var pending = rows.Select(r => new Pending(r, 0, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously))).ToArray();
+        var results = rows.Select(_ => new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         lock (_lock)
         {
             if (_closed) throw new InvalidOperationException("The server is shutting down.");
             long now = Stopwatch.GetTimestamp();
-            foreach (var p in pending) _queue.Enqueue(p with { EnqueuedAt = now });
+            for (int i = 0; i < rows.Count; i++) _queue.Enqueue(new Pending(rows[i], now, results[i]));
             Monitor.PulseAll(_lock);
         }
-        return Task.WhenAll(pending.Select(p => p.Result.Task));
+        return Task.WhenAll(results.Select(r => r.Task));
     }
 
     private void Work()
