@@ -56,11 +56,9 @@ Step(); // warm-up: gradients, optimizer-free persistent buffers, libtorch's cac
 var (kept, peakUse) = Step();
 var m = model.Family.Config;
 int d = DTypes.ElementSize(DTypes.Parse(config.Model.DType, "model.dtype"));
-long perLayer = MemoryEstimate.ActivationBytesPerTokenPerLayer(m, config.Lora.ToSettings(), d, groups.Max(g => g.Max(r => r.Length)));
-long perToken = 4L * m.HiddenSize + 4;
 bool ckpt = config.Model.GradientCheckpointing;
-long keptEstimate = padded * ((ckpt ? (long)m.HiddenSize * d : perLayer) * m.NumHiddenLayers + perToken);
-long peakEstimate = keptEstimate + padded * ((ckpt ? perLayer : 0) + MemoryEstimate.BackwardBytesPerToken(m, ckpt));
+var (keptEstimate, peakEstimate) = MemoryEstimate.Forward(m, config.Lora.ToSettings(), d, groups.Max(g => g.Max(r => r.Length)), padded, ckpt);
+long perLayer = MemoryEstimate.ActivationBytesPerTokenPerLayer(m, config.Lora.ToSettings(), d, groups.Max(g => g.Max(r => r.Length)));
 static string M(long b) => (b / (double)(1 << 20)).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
 Console.WriteLine($"{config.Model.Path}: {m.NumHiddenLayers} layers, hidden {m.HiddenSize}, {config.Model.DType}, dropout {config.Lora.Dropout}, checkpointing {ckpt}; " +
     $"first batch: {batch.Size} rows, groups {string.Join(" + ", groups.Select(g => $"{g.Count}x{g.Max(r => r.Length)}"))} = {padded:N0} padded tokens");

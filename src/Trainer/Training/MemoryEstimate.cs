@@ -37,23 +37,34 @@ public sealed record MemoryEstimate(
         long rows = (config.Training.BatchSize + replicas - 1) / replicas;
         long sequences = 3 * rows;                                 // query, positive, negative per row (at most)
         long perForward = config.Training.MicroBatchSize is int m ? Math.Min(m, sequences) : sequences;
-        long S = config.Model.MaxLength, L = model.NumHiddenLayers, H = model.HiddenSize;
+        long S = config.Model.MaxLength, H = model.HiddenSize;
         var lora = config.Lora.ToSettings();
-        long perLayer = ActivationBytesPerTokenPerLayer(model, lora, dtypeBytes, S);
-        long perToken = 4 * H + 4;                                  // the final RMSNorm's float32 input and 1/rms
-        long layerInput = L * H * dtypeBytes;                       // what checkpointing keeps of each layer
+        long Peak(long tokens, bool checkpointing) => Forward(model, lora, dtypeBytes, S, tokens, checkpointing).Peak;
 
         long allTokens = sequences * S, microTokens = perForward * S;
-        long plain = allTokens * (L * perLayer + perToken + BackwardBytesPerToken(model, checkpointing: false));
-        long checkpointed = allTokens * (layerInput + perToken + perLayer + BackwardBytesPerToken(model, checkpointing: true));
-        long cached = microTokens * (L * perLayer + perToken + BackwardBytesPerToken(model, checkpointing: false));
-        long cachedCheckpointed = microTokens * (layerInput + perToken + perLayer + BackwardBytesPerToken(model, checkpointing: true));
+        long plain = Peak(allTokens, false), checkpointed = Peak(allTokens, true);
+        long cached = Peak(microTokens, false), cachedCheckpointed = Peak(microTokens, true);
         long globalSequences = 3L * config.Training.BatchSize;
         long embeddingCache = globalSequences * H * 4 * 2 + 2L * config.Training.BatchSize * globalSequences * 4; // embeddings + their grads, logits
 
         return new MemoryEstimate(string.Join(", ", devices), replicas, rows, sequences, perForward * S, Parameters(family) * dtypeBytes,
-            LoraParameters(family, config.Lora.ToSettings()) * 4, plain, checkpointed, cached, cachedCheckpointed, embeddingCache,
+            LoraParameters(family, lora) * 4, plain, checkpointed, cached, cachedCheckpointed, embeddingCache,
             config.Model.GradientCheckpointing, config.Training.MicroBatchSize);
+    }
+
+    /// <summary>
+    /// One forward over <paramref name="tokens"/> padded tokens (sequences of <paramref name="sequenceLength"/>): what it
+    /// keeps until backward (every layer's activations, or with checkpointing only each layer's input, plus the final
+    /// norm's), and the peak during backward (plus the gradients alive at once and, with checkpointing, the layer being
+    /// recomputed).
+    /// </summary>
+    public static (long Kept, long Peak) Forward(IDecoderConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength, long tokens, bool checkpointing)
+    {
+        long perLayer = ActivationBytesPerTokenPerLayer(m, lora, dtypeBytes, sequenceLength);
+        long perToken = 4L * m.HiddenSize + 4;                                    // the final RMSNorm's float32 input and 1/rms
+        long layer = checkpointing ? (long)m.HiddenSize * dtypeBytes : perLayer; // what each layer keeps until backward
+        long kept = tokens * (layer * m.NumHiddenLayers + perToken);
+        return (kept, kept + tokens * ((checkpointing ? perLayer : 0) + BackwardBytesPerToken(m, checkpointing)));
     }
 
     /// <summary>
