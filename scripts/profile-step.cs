@@ -2,12 +2,14 @@
 #:property PublishAot=false
 // Where a training step's time goes, section by section, on a config's model and batches (docs/profile.md).
 //   dotnet run -c Release scripts/profile-step.cs -- CONFIG.yaml STEPS [THREADS] [MAX_LENGTH] [key.path=value ...]
-// Three copies of the model train side by side on the same batches, their steps interleaved so that machine load
-// hits all alike:
+// Copies of the model train side by side on the same batches, their steps interleaved so that machine load hits all
+// alike (VARIANTS=after,packed picks some; default all four):
 //   before: [queries; positives; negatives] in one batch padded to the common length, explicit additive mask,
 //           loss.item() and libtorch's clip_grad_norm_ (two host reads per step);
 //   causal: the same batch, attention by the causal kernel where exact, loss and gradient norm read once;
-//   after:  as causal, with queries and documents padded separately when their longest rows differ (TrainingRun's step).
+//   after:  as causal, with queries and documents padded separately when their longest rows differ;
+//   packed: as after, with the layers on the real tokens alone (MistralModel.PackTokens; TrainingRun's step).
+// The first three compute every position of the padded grid (PackTokens off), as the trainer did before packing.
 using System.Diagnostics;
 using System.Globalization;
 using TorchSharp.Modules;
@@ -30,7 +32,8 @@ var data = TrainingDataReader.Read(config.Data.Train, config.Data.DefaultInstruc
 var order = EpochOrder.For(data.Examples.Count, t.Seed, 0, config.Data.Shuffle);
 int stepsPerEpoch = data.Examples.Count / t.BatchSize;
 
-var variants = new[] { new Variant("before", config, explicitMask: true), new Variant("causal", config, explicitMask: false), new Variant("after", config, explicitMask: false) };
+var wanted = (Environment.GetEnvironmentVariable("VARIANTS") ?? "before,causal,after,packed").Split(',');
+var variants = wanted.Select(name => new Variant(name, config)).ToArray();
 long tokens = 0;
 for (int step = 0; step < steps; step++)
 {
@@ -55,14 +58,16 @@ sealed class Variant
     private readonly List<double> _steps = [];
     private long _padded, _real;
 
-    public Variant(string name, TrainConfig config, bool explicitMask)
+    public Variant(string name, TrainConfig config)
     {
+        if (name is not ("before" or "causal" or "after" or "packed")) throw new ArgumentException($"VARIANTS: '{name}' is not one of before, causal, after, packed");
         (_name, _config) = (name, config);
         var t = config.Training;
         _model = (MistralModel)PretrainedLoader.Load(config.Model.Path, ScalarType.Float32, CPU, config.Lora.ToSettings());
         using (var g = new Generator((ulong)t.Seed)) foreach (var (_, a) in _model.Adapters()) a.ResetAdapter(g);
         _model.DropoutGenerator.ManualSeed(t.Seed);
-        _model.ExplicitMask = explicitMask;
+        _model.ExplicitMask = name == "before";
+        _model.PackTokens = name == "packed";
         _model.train();
         _trainable = _model.TrainableParameters().ToList();
         _optimizer = new Trainer.Training.AdamW(_trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay);
@@ -78,7 +83,7 @@ sealed class Variant
         Lap("zero_grad");
         int n = batch.Size, m = batch.Negatives.Count;
         bool before = _name == "before";
-        var groups = _name == "after" ? batch.PaddingGroups() : [batch.AllRows()];
+        var groups = _name is "after" or "packed" ? batch.PaddingGroups() : [batch.AllRows()];
         var e = cat(groups.Select(g => EmbeddingPass.Embed(_model, g)).ToList(), 0); // [q; p; n]
         foreach (var g in groups) Count(g);
         Lap("forward");

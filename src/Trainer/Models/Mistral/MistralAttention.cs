@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 namespace Trainer.Models.Mistral;
 
 /// <summary>
-/// Grouped-query self-attention with rotary positions. Legend: B batch, S sequence, H hidden, Nh query heads,
-/// Nkv key/value heads, Dh head dim. Each KV head serves Nh / Nkv query heads.
+/// Grouped-query self-attention with rotary positions. Legend: T packed tokens, B batch, S sequence, H hidden,
+/// Nh query heads, Nkv key/value heads, Dh head dim. Each KV head serves Nh / Nkv query heads. The projections and
+/// the rotation run on the packed tokens; the attention itself on the [B, S] grid (<see cref="TokenPacking"/>).
 /// </summary>
 public sealed class MistralAttention : nn.Module<Tensor, AttentionInputs, Tensor>
 {
@@ -28,22 +29,24 @@ public sealed class MistralAttention : nn.Module<Tensor, AttentionInputs, Tensor
         RegisterComponents();
     }
 
-    /// <summary>x [B, S, H] → [B, S, H].</summary>
+    /// <summary>x [T, H] → [T, H].</summary>
     public override Tensor forward(Tensor x, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();
-        long b = x.shape[0], s = x.shape[1];
-        var q = q_proj.call(x).view(b, s, _heads, _headDim).transpose(1, 2);   // [B, Nh, S, Dh]
-        var k = k_proj.call(x).view(b, s, _kvHeads, _headDim).transpose(1, 2); // [B, Nkv, S, Dh]
-        var v = v_proj.call(x).view(b, s, _kvHeads, _headDim).transpose(1, 2); // [B, Nkv, S, Dh]
+        long t = x.shape[0];
+        var grid = inputs.Packing;
+        var q = q_proj.call(x).view(t, _heads, _headDim);                      // [T, Nh, Dh]
+        var k = k_proj.call(x).view(t, _kvHeads, _headDim);                    // [T, Nkv, Dh]
+        var v = v_proj.call(x).view(t, _kvHeads, _headDim);                    // [T, Nkv, Dh]
         q = RotaryEmbedding.Apply(q, inputs.Cos, inputs.Sin);
         k = RotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
-        k = k.repeat_interleave(_heads / _kvHeads, dim: 1);                     // [B, Nh, S, Dh]
-        v = v.repeat_interleave(_heads / _kvHeads, dim: 1);                     // [B, Nh, S, Dh]
+        var qs = grid.ToGrid(q).transpose(1, 2);                                // [B, Nh, S, Dh]
+        var ks = grid.ToGrid(k).transpose(1, 2).repeat_interleave(_heads / _kvHeads, dim: 1); // [B, Nh, S, Dh]
+        var vs = grid.ToGrid(v).transpose(1, 2).repeat_interleave(_heads / _kvHeads, dim: 1); // [B, Nh, S, Dh]
         var attended = inputs.IsCausal                                          // [B, Nh, S, Dh]
-            ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true) // (sic: TorchSharp spells it so)
-            : nn.functional.scaled_dot_product_attention(q, k, v, inputs.Mask);
-        var merged = attended.transpose(1, 2).reshape(b, s, _heads * _headDim);          // [B, S, Nh*Dh]
+            ? nn.functional.scaled_dot_product_attention(qs, ks, vs, is_casual: true) // (sic: TorchSharp spells it so)
+            : nn.functional.scaled_dot_product_attention(qs, ks, vs, inputs.Mask);
+        var merged = grid.Pack(attended.transpose(1, 2)).reshape(t, _heads * _headDim); // [T, Nh*Dh]
         return o_proj.call(merged).MoveToOuterDisposeScope();
     }
 }

@@ -23,7 +23,7 @@ public sealed class MistralDecoderLayer : nn.Module<Tensor, AttentionInputs, Ten
         RegisterComponents();
     }
 
-    /// <summary>x [B, S, H] → [B, S, H].</summary>
+    /// <summary>x [T, H] (the packed tokens, <see cref="TokenPacking"/>) → [T, H].</summary>
     public override Tensor forward(Tensor x, AttentionInputs inputs)
     {
         using var scope = NewDisposeScope();

@@ -22,7 +22,7 @@ public sealed class MistralMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = nn.functional.silu(gate_proj.call(x)) * up_proj.call(x); // [B, S, I]
-        return down_proj.call(hidden).MoveToOuterDisposeScope();               // [B, S, H]
+        var hidden = nn.functional.silu(gate_proj.call(x)) * up_proj.call(x); // [T, I]
+        return down_proj.call(hidden).MoveToOuterDisposeScope();               // [T, H]
     }
 }

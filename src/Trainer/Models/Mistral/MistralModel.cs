@@ -9,7 +9,7 @@ namespace Trainer.Models.Mistral;
 
 /// <summary>
 /// Hugging Face <c>MistralModel</c>: token embeddings, decoder layers, final RMSNorm; returns the last hidden
-/// state [B, S, H]. Child names equal the weight keys (<c>embed_tokens</c>, <c>layers.N</c>, <c>norm</c>).
+/// state [B, S, H]. Inside, the layers run on the batch's real tokens packed into [T, H] (<see cref="TokenPacking"/>). Child names equal the weight keys (<c>embed_tokens</c>, <c>layers.N</c>, <c>norm</c>).
 /// Parameters start uninitialised: load pretrained weights (<see cref="PretrainedLoader"/>). With
 /// <see cref="LoraSettings"/>, the targeted projections are <see cref="LoraLinear"/>s whose base weights are frozen;
 /// only the adapters train.
@@ -43,17 +43,28 @@ public sealed class MistralModel : EmbeddingDecoder
     /// </summary>
     public bool ExplicitMask { get; set; }
 
-    /// <summary>inputIds [B, S] int64, attentionMask [B, S] (1 real, 0 pad; right-padded) → [B, S, H].</summary>
+    /// <summary>
+    /// Run the layers on the batch's real tokens (<see cref="TokenPacking"/>). Off, every position of the [B, S] grid
+    /// is computed, pads included: the reference path the tests compare the packing against.
+    /// </summary>
+    public bool PackTokens { get; set; } = true;
+
+    /// <summary>
+    /// inputIds [B, S] int64, attentionMask [B, S] (1 real, 0 pad; right-padded) → [B, S, H], zero at the pads
+    /// (nothing is computed there) unless <see cref="PackTokens"/> is off.
+    /// </summary>
     public override Tensor forward(Tensor inputIds, Tensor attentionMask)
     {
         using var scope = NewDisposeScope();
-        var x = embed_tokens.call(inputIds);
-        var (cos, sin) = RotaryEmbedding.Tables(inputIds.shape[1], Config.HeadDim, Config.RopeTheta, x.dtype, x.device);
+        var packing = PackTokens ? TokenPacking.Of(attentionMask) : TokenPacking.Grid(inputIds.shape[0], inputIds.shape[1], inputIds.device);
+        var x = embed_tokens.call(packing.Pack(inputIds));                                                  // [T, H]
+        var (cos, sin) = RotaryEmbedding.Tables(inputIds.shape[1], Config.HeadDim, Config.RopeTheta, x.dtype, x.device); // [S, Dh]
+        var positions = packing.Positions(x.device);                                                        // [T]
         var mask = ExplicitMask ? AttentionMask.Build(attentionMask, Config.SlidingWindow, x.dtype) : AttentionMask.For(attentionMask, Config.SlidingWindow, x.dtype);
-        var inputs = new AttentionInputs(cos, sin, mask);
+        var inputs = new AttentionInputs(cos.index_select(0, positions).unsqueeze(1), sin.index_select(0, positions).unsqueeze(1), mask, packing);
         bool checkpoint = GradientCheckpointing && training && is_grad_enabled();
         foreach (var layer in layers)
             x = checkpoint ? ActivationRecompute.Apply(layer, x, inputs, DropoutGenerator, RecomputedGradients) : layer.call(x, inputs);
-        return norm.call(x).MoveToOuterDisposeScope();
+        return packing.ToGrid(norm.call(x)).MoveToOuterDisposeScope();
     }
 }

@@ -24,25 +24,26 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
 {
     public override string Name => nameof(ActivationRecompute);
 
-    /// <summary>x [B, S, H] → layer(x), checkpointed; the backward's gradients go to <paramref name="gradients"/>.</summary>
+    /// <summary>x [T, H] → layer(x), checkpointed; the backward's gradients go to <paramref name="gradients"/>.</summary>
     public static Tensor Apply(nn.Module<Tensor, AttentionInputs, Tensor> layer, Tensor x, AttentionInputs inputs, DropoutGenerator dropout, TensorOwner gradients)
     {
-        object[] vars = [layer, dropout, gradients, x, inputs.Cos, inputs.Sin, inputs.Mask, .. layer.parameters().Where(p => p.requires_grad)];
+        object[] vars = [layer, dropout, gradients, inputs.Packing, x, inputs.Cos, inputs.Sin, inputs.Mask, inputs.Packing.Index, .. layer.parameters().Where(p => p.requires_grad)];
         return apply(vars)[0];
     }
 
     public override List<Tensor> forward(AutogradContext ctx, params object[] vars)
     {
-        var (layer, dropout, gradients, x) = ((nn.Module<Tensor, AttentionInputs, Tensor>)vars[0], (DropoutGenerator)vars[1], (TensorOwner)vars[2], (Tensor)vars[3]);
-        var (cos, sin, mask) = ((Tensor)vars[4], (Tensor)vars[5], (Tensor)vars[6]);
+        var (layer, dropout, gradients, packing) = ((nn.Module<Tensor, AttentionInputs, Tensor>)vars[0], (DropoutGenerator)vars[1], (TensorOwner)vars[2], (TokenPacking)vars[3]);
+        var (x, cos, sin, mask) = ((Tensor)vars[4], (Tensor)vars[5], (Tensor)vars[6], (Tensor)vars[7]);
         ctx.save_data("layer", layer);
+        ctx.save_data("grid", (packing.Batch, packing.Length));
         ctx.save_data("dropout", dropout);
         ctx.save_data("gradients", gradients);
         ctx.save_data("rng", dropout.GetState());
         ctx.save_data("x_requires_grad", x.requires_grad);
-        ctx.save_for_backward([x, cos, sin, mask]);
+        ctx.save_for_backward([x, cos, sin, mask, packing.Index]);
         using var _ = no_grad();
-        return [layer.call(x, new AttentionInputs(cos, sin, mask))];
+        return [layer.call(x, new AttentionInputs(cos, sin, mask, packing))];
     }
 
     public override List<Tensor> backward(AutogradContext ctx, List<Tensor> gradOutputs)
@@ -51,6 +52,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
         var dropout = (DropoutGenerator)ctx.get_data("dropout");
         var owner = (TensorOwner)ctx.get_data("gradients");
         bool xRequiresGrad = (bool)ctx.get_data("x_requires_grad");
+        var (batch, length) = ((long, long))ctx.get_data("grid");
         var parameters = layer.parameters().Where(p => p.requires_grad).ToList();
         List<Tensor> result;
         using (var scope = NewDisposeScope())
@@ -62,14 +64,14 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
             using (enable_grad())
             {
                 var x = saved[0].detach().requires_grad_(xRequiresGrad);
-                var output = layer.call(x, new AttentionInputs(saved[1], saved[2], saved[3]));
+                var output = layer.call(x, new AttentionInputs(saved[1], saved[2], saved[3], new TokenPacking(saved[4], batch, length)));
                 List<Tensor> targets = xRequiresGrad ? [x, .. parameters] : [.. parameters];
                 grads = grad([output], targets, [gradOutputs[0]]);
             }
             dropout.SetState(after);
             var gx = xRequiresGrad ? grads[0] : null;
             var gp = grads.Skip(xRequiresGrad ? 1 : 0).ToList();
-            result = [null!, null!, null!, gx!, null!, null!, null!, .. gp];
+            result = [null!, null!, null!, null!, gx!, null!, null!, null!, null!, .. gp];
             foreach (var t in result.Where(t => t is not null)) owner.Own(t);
         }
         return result;

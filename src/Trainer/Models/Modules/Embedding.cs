@@ -15,11 +15,11 @@ public sealed class Embedding : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>ids [B, S] (int64) → [B, S, H].</summary>
+    /// <summary>ids [..] (int64) → [.., H].</summary>
     public override Tensor forward(Tensor ids)
     {
         using var scope = NewDisposeScope();
-        var flat = weight.index_select(0, ids.reshape(-1)); // [B*S, H]
-        return flat.view(ids.shape[0], ids.shape[1], weight.shape[1]).MoveToOuterDisposeScope();
+        var flat = weight.index_select(0, ids.reshape(-1)); // [n, H]
+        return flat.view([.. ids.shape, weight.shape[1]]).MoveToOuterDisposeScope();
     }
 }

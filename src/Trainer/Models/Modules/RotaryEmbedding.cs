@@ -37,7 +37,7 @@ public static class RotaryEmbedding
         return (one / pow(tensor(theta, ScalarType.Float32, device), exponents)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>x [B, N, S, Dh] rotated by the tables [S, Dh].</summary>
+    /// <summary>x [.., Dh] rotated by tables that broadcast to it (the model's: [T, 1, Dh] for x [T, N, Dh]).</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = NewDisposeScope();
