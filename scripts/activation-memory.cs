@@ -2,7 +2,9 @@
 #:property PublishAot=false
 // What autograd keeps for one training forward on the CPU, measured, beside MemoryEstimate's per-token figure
 // (`train --dry-run`), on a config's model and its first batch. Dev-only (docs/benchmarks.md).
-//   dotnet run -c Release scripts/activation-memory.cs -- CONFIG.yaml [key.path=value ...]
+//   [PACK_TOKENS=false] dotnet run -c Release scripts/activation-memory.cs -- CONFIG.yaml [key.path=value ...]
+// PACK_TOKENS=false computes the whole padded grid (MistralModel.PackTokens), as the trainer did before packing; the
+// estimate then counts every position as a token.
 // glibc's mallinfo2 gives the bytes in use (heap + mmap); libtorch's CPU tensors come from malloc. "kept" is what a
 // forward leaves allocated until backward (the saved activations and the outputs), "peak" is the highest in-use
 // value during backward, sampled every 0.2 ms, both above the level before the forward.
@@ -23,6 +25,8 @@ var model = PretrainedLoader.Load(config.Model.Path, DTypes.Parse(config.Model.D
 using (var g = new Generator((ulong)t.Seed)) foreach (var (_, a) in model.Adapters()) a.ResetAdapter(g);
 model.DropoutGenerator.ManualSeed(t.Seed);
 model.GradientCheckpointing = config.Model.GradientCheckpointing;
+bool pack = Environment.GetEnvironmentVariable("PACK_TOKENS") != "false";
+((Trainer.Models.Mistral.MistralModel)model).PackTokens = pack;
 model.train();
 var tokenizer = EmbeddingTokenizer.Load(config.Model.Path, model.Family.Config);
 var data = TrainingDataReader.Read(config.Data.Train, config.Data.DefaultInstruction, false);
@@ -30,6 +34,7 @@ var order = EpochOrder.For(data.Examples.Count, t.Seed, 0, config.Data.Shuffle);
 var batch = ContrastiveBatch.Build(data.Examples, order[..t.BatchSize], t.Seed, 0, tokenizer, config.Model.MaxLength);
 var groups = batch.PaddingGroups();
 long padded = groups.Sum(g => (long)g.Count * g.Max(r => r.Length));
+long real = pack ? groups.Sum(g => g.Sum(r => (long)r.Length)) : padded;
 
 (long Kept, long Peak) Step()
 {
@@ -57,11 +62,11 @@ var (kept, peakUse) = Step();
 var m = model.Family.Config;
 int d = DTypes.ElementSize(DTypes.Parse(config.Model.DType, "model.dtype"));
 bool ckpt = config.Model.GradientCheckpointing;
-var (keptEstimate, peakEstimate) = MemoryEstimate.Forward(m, config.Lora.ToSettings(), d, groups.Max(g => g.Max(r => r.Length)), padded, ckpt);
+var (keptEstimate, peakEstimate) = MemoryEstimate.Forward(m, config.Lora.ToSettings(), d, groups.Max(g => g.Max(r => r.Length)), real, padded, ckpt);
 long perLayer = MemoryEstimate.ActivationBytesPerTokenPerLayer(m, config.Lora.ToSettings(), d, groups.Max(g => g.Max(r => r.Length)));
 static string M(long b) => (b / (double)(1 << 20)).ToString("F1", CultureInfo.InvariantCulture) + " MiB";
 Console.WriteLine($"{config.Model.Path}: {m.NumHiddenLayers} layers, hidden {m.HiddenSize}, {config.Model.DType}, dropout {config.Lora.Dropout}, checkpointing {ckpt}; " +
-    $"first batch: {batch.Size} rows, groups {string.Join(" + ", groups.Select(g => $"{g.Count}x{g.Max(r => r.Length)}"))} = {padded:N0} padded tokens");
+    $"first batch: {batch.Size} rows, groups {string.Join(" + ", groups.Select(g => $"{g.Count}x{g.Max(r => r.Length)}"))} = {padded:N0} padded positions, {real:N0} real tokens");
 Console.WriteLine($"kept after forward: measured {M(kept)}, estimate {M(keptEstimate)} (measured/estimate {kept / (double)keptEstimate:F2}); " +
     $"peak during backward: measured {M(peakUse)}, estimate {M(peakEstimate)} ({peakUse / (double)peakEstimate:F2}); estimate per token per layer {perLayer:N0} B");
 

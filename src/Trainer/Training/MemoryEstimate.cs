@@ -39,7 +39,7 @@ public sealed record MemoryEstimate(
         long perForward = config.Training.MicroBatchSize is int m ? Math.Min(m, sequences) : sequences;
         long S = config.Model.MaxLength, H = model.HiddenSize;
         var lora = config.Lora.ToSettings();
-        long Peak(long tokens, bool checkpointing) => Forward(model, lora, dtypeBytes, S, tokens, checkpointing).Peak;
+        long Peak(long tokens, bool checkpointing) => Forward(model, lora, dtypeBytes, S, tokens, tokens, checkpointing).Peak; // every row full: no padding
 
         long allTokens = sequences * S, microTokens = perForward * S;
         long plain = Peak(allTokens, false), checkpointed = Peak(allTokens, true);
@@ -53,18 +53,19 @@ public sealed record MemoryEstimate(
     }
 
     /// <summary>
-    /// One forward over <paramref name="tokens"/> padded tokens (sequences of <paramref name="sequenceLength"/>): what it
-    /// keeps until backward (every layer's activations, or with checkpointing only each layer's input, plus the final
-    /// norm's), and the peak during backward (plus the gradients alive at once and, with checkpointing, the layer being
-    /// recomputed).
+    /// One forward over <paramref name="tokens"/> real tokens in a padded grid of <paramref name="positions"/> (sequences
+    /// of <paramref name="sequenceLength"/>): what it keeps until backward (every layer's activations, or with
+    /// checkpointing only each layer's input, plus the final norm's), and the peak during backward (plus the gradients
+    /// alive at once and, with checkpointing, the layer being recomputed). The layers run on the real tokens alone
+    /// (<see cref="Models.Modules.TokenPacking"/>); only attention's share is kept for every position of the grid.
     /// </summary>
-    public static (long Kept, long Peak) Forward(IDecoderConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength, long tokens, bool checkpointing)
+    public static (long Kept, long Peak) Forward(IDecoderConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength, long tokens, long positions, bool checkpointing)
     {
-        long perLayer = ActivationBytesPerTokenPerLayer(m, lora, dtypeBytes, sequenceLength);
-        long perToken = 4L * m.HiddenSize + 4;                                    // the final RMSNorm's float32 input and 1/rms
-        long layer = checkpointing ? (long)m.HiddenSize * dtypeBytes : perLayer; // what each layer keeps until backward
-        long kept = tokens * (layer * m.NumHiddenLayers + perToken);
-        return (kept, kept + tokens * ((checkpointing ? perLayer : 0) + BackwardBytesPerToken(m, checkpointing)));
+        long perLayer = tokens * TokenBytesPerLayer(m, lora, dtypeBytes) + positions * AttentionBytesPerPosition(m, dtypeBytes, sequenceLength);
+        long perToken = 4L * m.HiddenSize + 4;                                              // the final RMSNorm's float32 input and 1/rms
+        long layer = checkpointing ? tokens * m.HiddenSize * dtypeBytes : perLayer;        // what each layer keeps until backward
+        long kept = layer * m.NumHiddenLayers + tokens * perToken;
+        return (kept, kept + (checkpointing ? perLayer : 0) + tokens * BackwardBytesPerToken(m, checkpointing));
     }
 
     /// <summary>
@@ -83,14 +84,24 @@ public sealed record MemoryEstimate(
     /// scripts/activation-memory.cs measures what a forward keeps on the CPU (glibc's bytes in use); a 4-layer,
     /// hidden-512 model at 256 tokens kept 58,886 B per token per layer against 58,584 counted here (docs/benchmarks.md).
     /// </summary>
-    public static long ActivationBytesPerTokenPerLayer(IDecoderConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength)
+    public static long ActivationBytesPerTokenPerLayer(IDecoderConfig m, LoraSettings lora, int dtypeBytes, long sequenceLength) =>
+        TokenBytesPerLayer(m, lora, dtypeBytes) + AttentionBytesPerPosition(m, dtypeBytes, sequenceLength);
+
+    /// <summary>The share of <see cref="ActivationBytesPerTokenPerLayer"/> kept per real token: the norms, the MLP and the adapters.</summary>
+    private static long TokenBytesPerLayer(IDecoderConfig m, LoraSettings lora, int dtypeBytes)
     {
-        long H = m.HiddenSize, I = m.IntermediateSize, heads = m.NumAttentionHeads, q = heads * m.HeadDim;
-        bool causalKernel = m.SlidingWindow is not int window || window >= sequenceLength;
+        long H = m.HiddenSize, I = m.IntermediateSize;
         long norms = 2 * (4 * H + 4);
-        long attention = 4 * q * dtypeBytes + (causalKernel ? heads * 4 : heads * sequenceLength * dtypeBytes);
         long mlp = 3 * I * dtypeBytes;
-        return norms + attention + mlp + AdapterBytesPerToken(m, lora, dtypeBytes);
+        return norms + mlp + AdapterBytesPerToken(m, lora, dtypeBytes);
+    }
+
+    /// <summary>The share kept per position of the padded grid: attention's q, k, v, output and log-sum-exp (or probabilities).</summary>
+    private static long AttentionBytesPerPosition(IDecoderConfig m, int dtypeBytes, long sequenceLength)
+    {
+        long heads = m.NumAttentionHeads, q = heads * m.HeadDim;
+        bool causalKernel = m.SlidingWindow is not int window || window >= sequenceLength;
+        return 4 * q * dtypeBytes + (causalKernel ? heads * 4 : heads * sequenceLength * dtypeBytes);
     }
 
     /// <summary>The adapters' share of <see cref="ActivationBytesPerTokenPerLayer"/>.</summary>

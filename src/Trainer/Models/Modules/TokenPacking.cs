@@ -55,14 +55,21 @@ public sealed record TokenPacking(Tensor Index, long Batch, long Length)
         return flat.remainder(length).MoveToOuterDisposeScope();
     }
 
-    /// <summary>packed [T, ..] → grid [B, S, ..] with zeros at the pads.</summary>
+    /// <summary>
+    /// packed [T, ..] → grid [B, S, ..] with zeros at the pads. By <c>masked_scatter</c>, whose backward keeps only
+    /// the mask: <c>index_copy</c>'s keeps the packed tensor itself (libtorch's derivative reads its shape through
+    /// it), which for q, k and v is 3·Nh·Dh/2 more bytes per token and layer (scripts/activation-memory.cs saw it).
+    /// </summary>
     public Tensor ToGrid(Tensor packed)
     {
         long[] grid = [Batch, Length, .. packed.shape.Skip(1)];
         if (IsDense) return packed.view(grid);
         using var scope = NewDisposeScope();
+        using var yes = true.ToScalar();
         long[] flat = [Batch * Length, .. packed.shape.Skip(1)];
+        long[] column = [Batch * Length, .. packed.shape.Skip(1).Select(_ => 1L)];
+        var real = torch.zeros(Batch * Length, ScalarType.Bool, packed.device).index_fill_(0, Index, yes).view(column); // [B·S, 1, ..]
         var zeros = torch.zeros(flat, packed.dtype, packed.device);
-        return zeros.index_copy(0, Index, packed).view(grid).MoveToOuterDisposeScope();
+        return zeros.masked_scatter(real, packed).view(grid).MoveToOuterDisposeScope();
     }
 }
