@@ -10,9 +10,9 @@ namespace Trainer.Tests;
 /// <summary>A LoRA model (tiny-mistral unless told) with a non-trivial adapter (B ≠ 0) and dropout, and a contrastive batch from the golden ids.</summary>
 public static class ContrastiveFixture
 {
-    public static MistralModel Model(double dropout, int seed = 11, Device? device = null, string? modelDir = null)
+    public static MistralModel Model(double dropout, int seed = 11, Device? device = null, string? modelDir = null, ScalarType dtype = ScalarType.Float32)
     {
-        var model = (MistralModel)PretrainedLoader.Load(modelDir ?? TestPaths.TinyMistral, ScalarType.Float32, device, new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
+        var model = (MistralModel)PretrainedLoader.Load(modelDir ?? TestPaths.TinyMistral, dtype, device, new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
         using var generator = new Generator((ulong)seed);
         foreach (var (_, adapter) in model.Adapters())
         {

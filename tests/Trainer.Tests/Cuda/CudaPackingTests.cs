@@ -1,5 +1,4 @@
 using Trainer.Models;
-using Trainer.Models.Lora;
 using Trainer.Models.Mistral;
 using static TorchSharp.torch;
 
@@ -48,18 +47,7 @@ public class CudaPackingTests
     public void Packed_tokens_on_cuda_equal_the_full_grid(string dtype)
     {
         Assert.SkipUnless(cuda.is_available(), "needs CUDA: compares packed tokens with the full grid on cuda:0");
-        var lora = new LoraSettings(4, 8, 0, LoraSettings.AllProjections);
-        using var model = (MistralModel)PretrainedLoader.Load(TestPaths.Stories260k, DTypes.Parse(dtype, "dtype"), Gpu, lora);
-        using (var generator = new Generator(3))
-        {
-            foreach (var (_, adapter) in model.Adapters())
-            {
-                adapter.ResetAdapter(generator);
-                using var _ = no_grad();
-                adapter.lora_B.weight.copy_((randn(adapter.lora_B.weight.shape, generator: generator) * 0.1).to(Gpu));
-            }
-        }
-        model.train();
+        using var model = ContrastiveFixture.Model(dropout: 0, seed: 3, Gpu, TestPaths.Stories260k, DTypes.Parse(dtype, "dtype"));
         var rows = Rows();
         using var direction = randn([rows.Count, 64], generator: new Generator(4)).to(Gpu);
 

@@ -81,20 +81,7 @@ public class TokenPackingTests
     }
 
     /// <summary>stories260k with seeded adapters whose B is not zero, so every adapter has a gradient and a say.</summary>
-    private static MistralModel ModelWithAdapters(double dropout = 0)
-    {
-        var lora = new LoraSettings(4, 8, dropout, LoraSettings.AllProjections);
-        var model = (MistralModel)PretrainedLoader.Load(TestPaths.Stories260k, ScalarType.Float32, lora: lora);
-        using var generator = new Generator(3);
-        foreach (var (_, adapter) in model.Adapters())
-        {
-            adapter.ResetAdapter(generator);
-            using var _ = no_grad();
-            adapter.lora_B.weight.copy_(randn(adapter.lora_B.weight.shape, generator: generator) * 0.1);
-        }
-        model.train();
-        return model;
-    }
+    private static MistralModel ModelWithAdapters() => ContrastiveFixture.Model(dropout: 0, seed: 3, modelDir: TestPaths.Stories260k);
 
     private static Dictionary<string, Tensor> Gradients(MistralModel model) =>
         model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter.grad!.clone().DetachFromDisposeScope());
