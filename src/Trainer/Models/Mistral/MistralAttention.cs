@@ -34,19 +34,19 @@ public sealed class MistralAttention : nn.Module<Tensor, AttentionInputs, Tensor
     {
         using var scope = NewDisposeScope();
         long t = x.shape[0];
-        var grid = inputs.Packing;
+        var packing = inputs.Packing;
         var q = q_proj.call(x).view(t, _heads, _headDim);                      // [T, Nh, Dh]
         var k = k_proj.call(x).view(t, _kvHeads, _headDim);                    // [T, Nkv, Dh]
         var v = v_proj.call(x).view(t, _kvHeads, _headDim);                    // [T, Nkv, Dh]
         q = RotaryEmbedding.Apply(q, inputs.Cos, inputs.Sin);
         k = RotaryEmbedding.Apply(k, inputs.Cos, inputs.Sin);
-        var qs = grid.ToGrid(q).transpose(1, 2);                                // [B, Nh, S, Dh]
-        var ks = grid.ToGrid(k).transpose(1, 2).repeat_interleave(_heads / _kvHeads, dim: 1); // [B, Nh, S, Dh]
-        var vs = grid.ToGrid(v).transpose(1, 2).repeat_interleave(_heads / _kvHeads, dim: 1); // [B, Nh, S, Dh]
+        var qs = packing.ToGrid(q).transpose(1, 2);                                // [B, Nh, S, Dh]
+        var ks = packing.ToGrid(k).transpose(1, 2).repeat_interleave(_heads / _kvHeads, dim: 1); // [B, Nh, S, Dh]
+        var vs = packing.ToGrid(v).transpose(1, 2).repeat_interleave(_heads / _kvHeads, dim: 1); // [B, Nh, S, Dh]
         var attended = inputs.IsCausal                                          // [B, Nh, S, Dh]
             ? nn.functional.scaled_dot_product_attention(qs, ks, vs, is_casual: true) // (sic: TorchSharp spells it so)
             : nn.functional.scaled_dot_product_attention(qs, ks, vs, inputs.Mask);
-        var merged = grid.Pack(attended.transpose(1, 2)).reshape(t, _heads * _headDim); // [T, Nh*Dh]
+        var merged = packing.Pack(attended.transpose(1, 2)).reshape(t, _heads * _headDim); // [T, Nh*Dh]
         return o_proj.call(merged).MoveToOuterDisposeScope();
     }
 }

@@ -9,7 +9,8 @@ namespace Trainer.Models.Mistral;
 
 /// <summary>
 /// Hugging Face <c>MistralModel</c>: token embeddings, decoder layers, final RMSNorm; returns the last hidden
-/// state [B, S, H]. Inside, the layers run on the batch's real tokens packed into [T, H] (<see cref="TokenPacking"/>). Child names equal the weight keys (<c>embed_tokens</c>, <c>layers.N</c>, <c>norm</c>).
+/// state [B, S, H]. Inside, the layers run on the batch's real tokens packed into [T, H] (<see cref="TokenPacking"/>).
+/// Child names equal the weight keys (<c>embed_tokens</c>, <c>layers.N</c>, <c>norm</c>).
 /// Parameters start uninitialised: load pretrained weights (<see cref="PretrainedLoader"/>). With
 /// <see cref="LoraSettings"/>, the targeted projections are <see cref="LoraLinear"/>s whose base weights are frozen;
 /// only the adapters train.
