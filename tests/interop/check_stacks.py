@@ -65,6 +65,15 @@ def hf_embed(model, tokenizer, texts, max_length):
     return last_token_pool(hidden, batch["attention_mask"]), batch
 
 
+def load_float32(cls, path):
+    """cls.from_pretrained in float32: transformers 5 names the argument dtype, earlier versions torch_dtype."""
+    import torch
+    try:
+        return cls.from_pretrained(path, dtype=torch.float32)
+    except TypeError:
+        return cls.from_pretrained(path, torch_dtype=torch.float32)
+
+
 def max_abs(a, b):
     import numpy as np
     return float(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)).max())
@@ -72,7 +81,6 @@ def max_abs(a, b):
 
 def check(args):
     import numpy as np
-    import torch
     from transformers import AutoModel, AutoTokenizer
     failures = 0
 
@@ -80,7 +88,16 @@ def check(args):
         nonlocal failures
         ok = diff <= TOLERANCE
         failures += 0 if ok else 1
-        print(f"{model:13s} {stack:58s} max |diff| vs trainer embed = {diff:.3e}  {'ok' if ok else 'FAILED'} {note}")
+        print(f"{model:13s} {stack:58s} max |diff| vs trainer embed = {diff:.3e}  {'ok' if ok else 'FAILED'} {note}", flush=True)
+
+    def attempt(model, stack, run):
+        """Runs one stack's check; an exception fails that stack alone, so one run reports every stack."""
+        nonlocal failures
+        try:
+            run()
+        except Exception as e:  # noqa: BLE001 (any failure of a stack is a result to report)
+            failures += 1
+            print(f"{model:13s} {stack:58s} FAILED: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", flush=True)
 
     for name in args.models:
         root = os.path.join(args.root, name)
@@ -98,43 +115,54 @@ def check(args):
         adapter_effect = max_abs(np.array([base[k] for k in trainer]), np.array(list(trainer.values())))
         print(f"{name:13s} adapter changes trainer's vectors by up to {adapter_effect:.3e} (so a silently unloaded adapter would fail)")
 
-        # sentence-transformers: the folder as is, queries through the "query" prompt
-        from sentence_transformers import SentenceTransformer
-        st = SentenceTransformer(export, device="cpu")
-        st_q = st.encode(queries, prompt_name="query", convert_to_numpy=True)
-        st_d = st.encode(docs, convert_to_numpy=True)
-        report(name, "sentence-transformers encode(prompt_name=\"query\") + docs", max(max_abs(st_q, ref_q), max_abs(st_d, ref_d)))
+        def sentence_transformers():
+            # the folder as is, queries through the "query" prompt
+            from sentence_transformers import SentenceTransformer
+            st = SentenceTransformer(export, device="cpu")
+            st_q = st.encode(queries, prompt_name="query", convert_to_numpy=True)
+            st_d = st.encode(docs, convert_to_numpy=True)
+            report(name, "sentence-transformers encode(prompt_name=\"query\") + docs", max(max_abs(st_q, ref_q), max_abs(st_d, ref_d)))
 
-        # transformers: AutoModel + AutoTokenizer on the merged export, last-token pooling
-        tokenizer = AutoTokenizer.from_pretrained(export)
-        model = AutoModel.from_pretrained(export, torch_dtype=torch.float32).eval()
-        hf_q, _ = hf_embed(model, tokenizer, [prompt + q for q in queries], max_length)
-        hf_d, batch = hf_embed(model, tokenizer, docs, max_length)
-        eos_kept = all(int(ids[m.sum() - 1]) == tokenizer.eos_token_id for ids, m in zip(batch["input_ids"], batch["attention_mask"]))
-        report(name, "transformers AutoModel + AutoTokenizer (export)", max(max_abs(hf_q.numpy(), ref_q), max_abs(hf_d.numpy(), ref_d)),
-               f"(truncated doc ends in EOS: {eos_kept})")
-        if not eos_kept:
-            failures += 1
+        def transformers():
+            # AutoModel + AutoTokenizer on the merged export, last-token pooling
+            nonlocal failures
+            tokenizer = AutoTokenizer.from_pretrained(export)
+            model = load_float32(AutoModel, export).eval()
+            hf_q, _ = hf_embed(model, tokenizer, [prompt + q for q in queries], max_length)
+            hf_d, batch = hf_embed(model, tokenizer, docs, max_length)
+            eos_kept = all(int(ids[m.sum() - 1]) == tokenizer.eos_token_id for ids, m in zip(batch["input_ids"], batch["attention_mask"]))
+            report(name, "transformers AutoModel + AutoTokenizer (export)", max(max_abs(hf_q.numpy(), ref_q), max_abs(hf_d.numpy(), ref_d)),
+                   f"(truncated doc ends in EOS: {eos_kept})")
+            if not eos_kept:
+                failures += 1
 
-        # PEFT: the checkpoint's adapter on AutoModel of the *base* checkpoint, whatever its key prefix
-        from peft import PeftModel
-        checkpoint = newest_checkpoint(os.path.join(root, "run"))
-        base_dir = os.path.join("models", name)
-        peft_model = PeftModel.from_pretrained(AutoModel.from_pretrained(base_dir, torch_dtype=torch.float32), checkpoint).eval()
-        base_tokenizer = AutoTokenizer.from_pretrained(export)  # the base folder has only tokenizer.model
-        pq, _ = hf_embed(peft_model, base_tokenizer, [prompt + q for q in queries], max_length)
-        pd, _ = hf_embed(peft_model, base_tokenizer, docs, max_length)
-        report(name, "PEFT from_pretrained(AutoModel(base), checkpoint)", max(max_abs(pq.numpy(), ref_q), max_abs(pd.numpy(), ref_d)))
+        def peft():
+            # the checkpoint's adapter on AutoModel of the *base* checkpoint, whatever its key prefix
+            from peft import PeftModel
+            checkpoint = newest_checkpoint(os.path.join(root, "run"))
+            base_dir = os.path.join("models", name)
+            peft_model = PeftModel.from_pretrained(load_float32(AutoModel, base_dir), checkpoint).eval()
+            base_tokenizer = AutoTokenizer.from_pretrained(export)  # the base folder has only tokenizer.model
+            pq, _ = hf_embed(peft_model, base_tokenizer, [prompt + q for q in queries], max_length)
+            pd, _ = hf_embed(peft_model, base_tokenizer, docs, max_length)
+            report(name, "PEFT from_pretrained(AutoModel(base), checkpoint)", max(max_abs(pq.numpy(), ref_q), max_abs(pd.numpy(), ref_d)))
 
-        # onnxruntime: model.onnx with the export's tokenizer
-        import onnxruntime as ort
-        session = ort.InferenceSession(os.path.join(export, "model.onnx"), providers=["CPUExecutionProvider"])
-        outs = []
-        for group in ([prompt + q for q in queries], docs):
-            batch = tokenizer(group, padding=True, truncation=True, max_length=max_length, return_tensors="np")
-            feeds = {i.name: batch[i.name].astype(np.int64) for i in session.get_inputs()}
-            outs.append(session.run(["sentence_embedding"], feeds)[0])
-        report(name, "onnxruntime model.onnx (sentence_embedding)", max(max_abs(outs[0], ref_q), max_abs(outs[1], ref_d)))
+        def onnxruntime():
+            # model.onnx with the export's tokenizer
+            import onnxruntime as ort
+            tokenizer = AutoTokenizer.from_pretrained(export)
+            session = ort.InferenceSession(os.path.join(export, "model.onnx"), providers=["CPUExecutionProvider"])
+            outs = []
+            for group in ([prompt + q for q in queries], docs):
+                batch = tokenizer(group, padding=True, truncation=True, max_length=max_length, return_tensors="np")
+                feeds = {i.name: batch[i.name].astype(np.int64) for i in session.get_inputs()}
+                outs.append(session.run(["sentence_embedding"], feeds)[0])
+            report(name, "onnxruntime model.onnx (sentence_embedding)", max(max_abs(outs[0], ref_q), max_abs(outs[1], ref_d)))
+
+        attempt(name, "sentence-transformers", sentence_transformers)
+        attempt(name, "transformers AutoModel + AutoTokenizer (export)", transformers)
+        attempt(name, "PEFT from_pretrained(AutoModel(base), checkpoint)", peft)
+        attempt(name, "onnxruntime model.onnx", onnxruntime)
 
     print("interop: all stacks agree with trainer embed" if failures == 0 else f"interop: {failures} failure(s)")
     return 1 if failures else 0
