@@ -8,8 +8,8 @@ namespace Trainer.Models.Modules;
 /// norms, projections with their adapters, MLP) on the real tokens alone, packed into [T, ..] with T the number of
 /// real tokens, and only attention, which needs each row's sequence, sees the grid: <see cref="ToGrid"/> scatters
 /// the packed tokens into a zero grid before it and <see cref="Pack"/> gathers them back after it. With
-/// documents of 150 to 512 tokens padded to 512, a quarter of the grid is padding, which the projections never
-/// compute on.
+/// SciFact's documents (144 to 512 of Mistral's tokens) padded to 512, a quarter of the grid is padding, which the
+/// projections never compute on.
 ///
 /// The packing changes no real token's value: a token-wise module computes each token alone, and attention sees the
 /// same grid (zeros at pads instead of the pads' own vectors, which the mask or causality hides from every real
@@ -58,7 +58,8 @@ public sealed record TokenPacking(Tensor Index, long Batch, long Length)
     /// <summary>
     /// packed [T, ..] → grid [B, S, ..] with zeros at the pads. By <c>masked_scatter</c>, whose backward keeps only
     /// the mask: <c>index_copy</c>'s keeps the packed tensor itself (libtorch's derivative reads its shape through
-    /// it), which for q, k and v is 3·Nh·Dh/2 more bytes per token and layer (scripts/activation-memory.cs saw it).
+    /// it), which for q, k and v is (Nh + 2·Nkv)·Dh more values kept per token and layer (scripts/activation-memory.cs
+/// saw it).
     /// </summary>
     public Tensor ToGrid(Tensor packed)
     {
