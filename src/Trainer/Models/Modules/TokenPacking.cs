@@ -59,7 +59,7 @@ public sealed record TokenPacking(Tensor Index, long Batch, long Length)
     /// packed [T, ..] → grid [B, S, ..] with zeros at the pads. By <c>masked_scatter</c>, whose backward keeps only
     /// the mask: <c>index_copy</c>'s keeps the packed tensor itself (libtorch's derivative reads its shape through
     /// it), which for q, k and v is (Nh + 2·Nkv)·Dh more values kept per token and layer (scripts/activation-memory.cs
-/// saw it).
+    /// saw it).
     /// </summary>
     public Tensor ToGrid(Tensor packed)
     {
