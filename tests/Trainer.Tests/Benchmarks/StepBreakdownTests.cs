@@ -103,13 +103,7 @@ public class StepBreakdownTests
     [Fact]
     public void Benchmark_train_breakdown_prints_both_tables_and_the_losses_of_a_run_without_it()
     {
-        var config = Path.Combine(TestPaths.TempDir("breakdown-config"), "bench.yaml");
-        File.WriteAllText(config, $$"""
-            model: {path: {{TestPaths.TinyMistral}}, max_length: 24}
-            lora: {rank: 4, alpha: 8, dropout: 0.1}
-            data: {train: [{{TrainingFixture.DataFile}}], default_instruction: Find the abstract, shuffle: false}
-            training: {batch_size: 4, seed: 7}
-            """);
+        var config = TrainBenchmarkTests.ConfigFile();
         var plain = CliRunner.Run("benchmark", "train", "--config", config, "--steps", "3", "--warmup", "1");
         var timed = CliRunner.Run("benchmark", "train", "--config", config, "--steps", "3", "--warmup", "1", "--breakdown");
         Assert.True(plain.ExitCode == 0, plain.Stderr);

@@ -27,7 +27,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
     /// <summary>x [T, H] → layer(x), checkpointed; the backward's gradients go to <paramref name="gradients"/>.</summary>
     public static Tensor Apply(nn.Module<Tensor, AttentionInputs, Tensor> layer, Tensor x, AttentionInputs inputs, DropoutGenerator dropout, TensorOwner gradients)
     {
-        object[] vars = [layer, dropout, gradients, inputs.Packing, x, inputs.Cos, inputs.Sin, inputs.Mask, inputs.Packing.Index, .. layer.parameters().Where(p => p.requires_grad)];
+        object[] vars = [layer, dropout, gradients, inputs.Packing, x, inputs.Cos, inputs.Sin, inputs.Mask, inputs.Packing.Index, inputs.Packing.Real, .. layer.parameters().Where(p => p.requires_grad)];
         return apply(vars)[0];
     }
 
@@ -41,7 +41,7 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
         ctx.save_data("gradients", gradients);
         ctx.save_data("rng", dropout.GetState());
         ctx.save_data("x_requires_grad", x.requires_grad);
-        ctx.save_for_backward([x, cos, sin, mask, packing.Index]);
+        ctx.save_for_backward([x, cos, sin, mask, packing.Index, packing.Real]);
         using var _ = no_grad();
         return [layer.call(x, new AttentionInputs(cos, sin, mask, packing))];
     }
@@ -64,14 +64,14 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
             using (enable_grad())
             {
                 var x = saved[0].detach().requires_grad_(xRequiresGrad);
-                var output = layer.call(x, new AttentionInputs(saved[1], saved[2], saved[3], new TokenPacking(saved[4], batch, length)));
+                var output = layer.call(x, new AttentionInputs(saved[1], saved[2], saved[3], new TokenPacking(saved[4], saved[5], batch, length)));
                 List<Tensor> targets = xRequiresGrad ? [x, .. parameters] : [.. parameters];
                 grads = grad([output], targets, [gradOutputs[0]]);
             }
             dropout.SetState(after);
             var gx = xRequiresGrad ? grads[0] : null;
             var gp = grads.Skip(xRequiresGrad ? 1 : 0).ToList();
-            result = [null!, null!, null!, null!, gx!, null!, null!, null!, null!, .. gp];
+            result = [null!, null!, null!, null!, gx!, null!, null!, null!, null!, null!, .. gp];
             foreach (var t in result.Where(t => t is not null)) owner.Own(t);
         }
         return result;

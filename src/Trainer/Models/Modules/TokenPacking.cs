@@ -13,22 +13,29 @@ namespace Trainer.Models.Modules;
 ///
 /// The packing changes no real token's value: a token-wise module computes each token alone, and attention sees the
 /// same grid (zeros at pads instead of the pads' own vectors, which the mask or causality hides from every real
-/// token). A batch without padding is not copied at all (T = B·S, <see cref="Index"/> empty).
+/// token). A batch without padding is not copied at all (T = B·S, <see cref="Index"/> and <see cref="Real"/> empty).
 /// </summary>
-public sealed record TokenPacking(Tensor Index, long Batch, long Length)
+/// <param name="Index">[T] int64: the real tokens' flat positions b·S + s, ascending (what <see cref="Pack"/> gathers).</param>
+/// <param name="Real">[B·S] bool: which positions are real (where <see cref="ToGrid"/> scatters).</param>
+public sealed record TokenPacking(Tensor Index, Tensor Real, long Batch, long Length)
 {
     /// <summary>attentionMask [B, S] (1 = real token) → the packing; reads the count of real tokens (a synchronisation).</summary>
     public static TokenPacking Of(Tensor attentionMask)
     {
-        using var scope = NewDisposeScope();
         long b = attentionMask.shape[0], s = attentionMask.shape[1];
-        var index = attentionMask.reshape(-1).nonzero().view(-1);                               // [T] b·S + s, ascending
-        var packed = index.shape[0] == b * s ? empty(0, ScalarType.Int64, attentionMask.device) : index;
-        return new TokenPacking(packed.MoveToOuterDisposeScope(), b, s);
+        using (var scope = NewDisposeScope())
+        {
+            using var zero = 0.ToScalar();
+            var real = attentionMask.reshape(-1).ne(zero);                                    // [B·S]
+            var index = real.nonzero().view(-1);                                              // [T]
+            if (index.shape[0] < b * s) return new TokenPacking(index.MoveToOuterDisposeScope(), real.MoveToOuterDisposeScope(), b, s);
+        }
+        return Grid(b, s, attentionMask.device);
     }
 
     /// <summary>Every position of the [B, S] grid as a token, pads included: the unpacked reference.</summary>
-    public static TokenPacking Grid(long batch, long length, Device device) => new(empty(0, ScalarType.Int64, device), batch, length);
+    public static TokenPacking Grid(long batch, long length, Device device) =>
+        new(empty(0, ScalarType.Int64, device), empty(0, ScalarType.Bool, device), batch, length);
 
     /// <summary>No padding (or <see cref="Grid"/>): the grid's tokens in order, without a copy.</summary>
     public bool IsDense => Index.numel() == 0;
@@ -66,11 +73,9 @@ public sealed record TokenPacking(Tensor Index, long Batch, long Length)
         long[] grid = [Batch, Length, .. packed.shape.Skip(1)];
         if (IsDense) return packed.view(grid);
         using var scope = NewDisposeScope();
-        using var yes = true.ToScalar();
         long[] flat = [Batch * Length, .. packed.shape.Skip(1)];
         long[] column = [Batch * Length, .. packed.shape.Skip(1).Select(_ => 1L)];
-        var real = torch.zeros(Batch * Length, ScalarType.Bool, packed.device).index_fill_(0, Index, yes).view(column); // [B·S, 1, ..]
         var zeros = torch.zeros(flat, packed.dtype, packed.device);
-        return zeros.masked_scatter(real, packed).view(grid).MoveToOuterDisposeScope();
+        return zeros.masked_scatter(Real.view(column), packed).view(grid).MoveToOuterDisposeScope();
     }
 }
