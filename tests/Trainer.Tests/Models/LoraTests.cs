@@ -87,7 +87,7 @@ public class LoraTests
 
     /// <summary>
     /// LoRA dropout masks the input in the base dtype and casts afterwards (fewer bytes on a bf16 base). That must be
-    /// the float32-first formula x.to(float32)·keep / (1 − p) bit for bit: output, input gradient and adapter gradients.
+    /// the float32-first formula, x.to(float32)·keep, bit for bit: output, input gradient and adapter gradients.
     /// </summary>
     [Theory]
     [InlineData(ScalarType.BFloat16)]
@@ -108,16 +108,15 @@ public class LoraTests
         layer.train();
         var input = randn([3, 5, 48], generator: random).to(dtype);
         var upstream = randn([3, 5, 24], generator: random).to(dtype);
-        using var keepProbability = 0.9.ToScalar();
-        using var scaling = 2.0.ToScalar();
+        using var factor = (2.0 / 0.9).ToScalar(); // α/r over the keep probability, on the rank-r intermediate
         using var one = 1.ToScalar();
 
         // The reference: the same mask (draw 0 of seed 5), applied after the cast to float32.
         dropout.ManualSeed(5);
         var keep = dropout.KeepMask([3, 5, 48], 0.1, CPU);
         var x1 = input.detach().clone().requires_grad_();
-        var h = x1.to(ScalarType.Float32) * keep / keepProbability;
-        var expected = nn.functional.linear(x1, layer.weight).add((layer.lora_B.call(layer.lora_A.call(h)) * scaling).to(dtype), alpha: one);
+        var h = x1.to(ScalarType.Float32) * keep;
+        var expected = nn.functional.linear(x1, layer.weight).add(layer.lora_B.call(layer.lora_A.call(h) * factor).to(dtype), alpha: one);
         expected.backward([upstream]);
         var expectedA = layer.lora_A.weight.grad!.clone();
         var expectedB = layer.lora_B.weight.grad!.clone();
@@ -135,5 +134,57 @@ public class LoraTests
         Assert.True(expectedA.eq(layer.lora_A.weight.grad!).all().item<bool>(), "lora_A gradient");
         Assert.True(expectedB.eq(layer.lora_B.weight.grad!).all().item<bool>(), "lora_B gradient");
         Assert.False(keep.all().item<bool>()); // the mask drops something, so the test would see a wrong mask
+    }
+
+    /// <summary>
+    /// The adapter against the textbook formula in float64, y = x·Wᵀ + (x·keep / (1 − p))·Aᵀ·Bᵀ·α/r, with the same
+    /// mask: <see cref="LoraLinear"/> applies α/r and 1/(1 − p) to the rank-r intermediate instead, which may differ
+    /// only by float32 rounding. Output, input gradient and both adapter gradients; with dropout (training) and without
+    /// (evaluation, where keep is all true and p is 0).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_adapter_equals_the_textbook_formula_in_float64(bool training)
+    {
+        using var scope = NewDisposeScope();
+        using var random = new Generator(12);
+        using var dropout = new DropoutGenerator();
+        var layer = new LoraLinear(96, 40, new LoraSettings(8, 16, 0.1, LoraSettings.AllProjections), ScalarType.Float32, CPU, () => dropout);
+        using (no_grad())
+        {
+            layer.weight.copy_(randn([40, 96], generator: random));
+            layer.lora_A.weight.copy_(randn([8, 96], generator: random));
+            layer.lora_B.weight.copy_(randn([40, 8], generator: random));
+        }
+        layer.train(training);
+        var input = randn([4, 7, 96], generator: random);
+        var upstream = randn([4, 7, 40], generator: random);
+
+        dropout.ManualSeed(9);
+        var x = input.detach().clone().requires_grad_();
+        var actual = layer.call(x);
+        actual.backward([upstream]);
+
+        dropout.ManualSeed(9);
+        double p = training ? 0.1 : 0.0;
+        var keep = training ? dropout.KeepMask([4, 7, 96], 0.1, CPU) : ones([4, 7, 96], ScalarType.Bool);
+        var x64 = input.to(ScalarType.Float64).requires_grad_();
+        var w = layer.weight.detach().to(ScalarType.Float64);
+        var a = layer.lora_A.weight.detach().to(ScalarType.Float64).requires_grad_();
+        var b = layer.lora_B.weight.detach().to(ScalarType.Float64).requires_grad_();
+        using var keepProbability = (1 - p).ToScalar();
+        using var scaling = 2.0.ToScalar();
+        var h = x64 * keep / keepProbability;
+        var expected = x64.matmul(w.t()) + h.matmul(a.t()).matmul(b.t()) * scaling;
+        expected.backward([upstream.to(ScalarType.Float64)]);
+
+        double Relative(Tensor ours, Tensor reference) =>
+            (ours.to(ScalarType.Float64) - reference).norm().item<double>() / reference.norm().item<double>();
+        Assert.True(Relative(actual, expected) < 1e-6, $"output: {Relative(actual, expected):E2}");
+        Assert.True(Relative(x.grad!, x64.grad!) < 1e-6, $"input gradient: {Relative(x.grad!, x64.grad!):E2}");
+        Assert.True(Relative(layer.lora_A.weight.grad!, a.grad!) < 1e-6, $"lora_A gradient: {Relative(layer.lora_A.weight.grad!, a.grad!):E2}");
+        Assert.True(Relative(layer.lora_B.weight.grad!, b.grad!) < 1e-6, $"lora_B gradient: {Relative(layer.lora_B.weight.grad!, b.grad!):E2}");
+        Assert.Equal(training, !keep.all().item<bool>()); // with dropout the mask drops something
     }
 }
