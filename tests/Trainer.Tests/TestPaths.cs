@@ -1,3 +1,5 @@
+using Trainer.Checkpointing;
+
 namespace Trainer.Tests;
 
 /// <summary>Paths of the repository's shipped models and the test fixtures (copied next to the test assembly).</summary>
@@ -22,7 +24,7 @@ public static class TestPaths
         foreach (var old in Directory.GetDirectories(parent, "run-*"))
         {
             var parts = Path.GetFileName(old).Split('-');
-            if (parts.Length < 2 || !int.TryParse(parts[1], out int pid) || IsRunning(pid)) continue;
+            if (parts.Length < 2 || !int.TryParse(parts[1], out int pid) || !OutputFolder.ProcessHasEnded(pid)) continue;
             try
             {
                 Directory.Delete(old, recursive: true);
@@ -36,19 +38,6 @@ public static class TestPaths
         Directory.CreateDirectory(root);
         return root;
     });
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
     public static string TempDir(string name)
     {

@@ -13,6 +13,23 @@ public static partial class OutputFolder
     /// <summary>Marker file that every export folder carries; its presence is what lets <c>--overwrite</c> replace the folder.</summary>
     public const string ExportMarker = ".trainer-export";
 
+    /// <summary>
+    /// True when no process <paramref name="pid"/> is running: a scratch folder named with that pid (an export's
+    /// staging folder, a test run's) was left by a process that was killed, and may be removed.
+    /// </summary>
+    public static bool ProcessHasEnded(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Names a training run writes into its output_dir.</summary>
     public static bool IsTrainEntry(string name) => TrainEntry().IsMatch(name);
 

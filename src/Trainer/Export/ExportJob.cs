@@ -152,7 +152,7 @@ public static class ExportJob
         var name = Path.GetFileName(output);
         OutputFolder.Create(parent, "--output's parent folder");
         foreach (var stale in Directory.GetDirectories(parent, $".{name}.tmp-export-*"))
-            if (int.TryParse(stale[(stale.LastIndexOf('-') + 1)..], out int pid) && !IsRunning(pid)) Directory.Delete(stale, recursive: true);
+            if (int.TryParse(stale[(stale.LastIndexOf('-') + 1)..], out int pid) && OutputFolder.ProcessHasEnded(pid)) Directory.Delete(stale, recursive: true);
         var staging = Path.Combine(parent, $".{name}.tmp-export-{Environment.ProcessId}");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
@@ -171,19 +171,6 @@ public static class ExportJob
         }
         Directory.Move(staging, output);
         if (old is not null) Directory.Delete(old, recursive: true);
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Writes <c>model.onnx</c> (and <c>model.onnx_data</c>); <paramref name="eosId"/> is the tokenizer's EOS, read at each row's last position.</summary>
