@@ -79,7 +79,7 @@ public sealed record MemoryEstimate(
     /// <item>the MLP: gate, silu(gate) and up, 3·I·d;</item>
     /// <item>each adapter: with dropout its float32 dropped input and the bool mask, 5 bytes per input feature; without
     /// dropout its float32 input (one for q/k/v and one for gate/up on a float32 base, where they share the tensor);
-    /// and the rank-r float32 output of A.</item>
+    /// and the rank-r float32 intermediate that B reads (A's output times α/(r·(1 − p))).</item>
     /// </list>
     /// scripts/activation-memory.cs measures what a forward keeps on the CPU (glibc's bytes in use); a 4-layer,
     /// hidden-512 model at 256 tokens kept 58,886 B per token per layer against 58,584 counted here (docs/benchmarks.md).
