@@ -25,6 +25,7 @@
 #   SPEED_STEPS=15 SPEED_WARMUP=3   steps of each speed run, and how many lead steps are left out (both programs)
 #   BREAKDOWN_STEPS=6 BREAKDOWN_WARMUP=2   the same for the breakdown section (trainer benchmark train --breakdown)
 #   GPU_CHECKS_BUDGET_S=530   overall time limit; each section gets at most what is left
+#   INTEROP_THREADS=4   CPU threads of the interop section when it runs in the background beside the suite
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -106,10 +107,23 @@ if wanted env; then
     ${TRAINER[*]} --version"
 fi
 
-# #12: sentence-transformers, transformers, PEFT and onnxruntime on two trained exports, against `trainer embed` (CPU).
+# #12: sentence-transformers, transformers, PEFT and onnxruntime on two trained exports, against `trainer embed`. It
+# all runs on the CPU, so beside the suite it goes in the background, on INTEROP_THREADS of the CPU's threads, while
+# the GPU sections run; it is waited for before anything that is timed (speed, breakdown, 7b) and before the summary.
+INTEROP_PID=""
+join_interop() { [[ -n $INTEROP_PID ]] && { wait "$INTEROP_PID"; INTEROP_PID=""; }; return 0; }
 if wanted interop; then
   if ((HAVE_TORCH || DRY)); then
-    section interop 150 env TRAINER="${TRAINER[*]}" bash tests/interop/run.sh "$OUT/interop"
+    interop=(env TRAINER="${TRAINER[*]}" bash tests/interop/run.sh "$OUT/interop")
+    if wanted suite; then
+      interop=(env OMP_NUM_THREADS="${INTEROP_THREADS:-4}" "${interop[@]}")
+      ((DRY)) && echo "(interop runs in the background, beside suite, probes and dropout)"
+      section interop 150 "${interop[@]}" &
+      INTEROP_PID=$!
+      ((DRY)) && join_interop
+    else
+      section interop 150 "${interop[@]}"
+    fi
   else
     note "| interop | skipped: no PyTorch | |"
   fi
@@ -136,6 +150,7 @@ fi
 
 # The trainer's config for the speed and breakdown sections: the 4-layer Mistral-7B-shaped slice (bf16 base), 32 rows
 # in file order, max_length 512, dropout 0.1, as peer_train.py trains it.
+join_interop # nothing timed runs beside it
 slice=${SLICE:-$WORK/slice4}
 slice_config() {
   cat >"$WORK/slice.yaml" <<EOF
@@ -244,6 +259,7 @@ if wanted 7b; then
 fi
 
 ((DRY)) && exit 0
+join_interop
 # The summary: the suite's counts and measured differences, the probes, the speed table, the 7B figures.
 {
   if [[ -f $OUT/interop.log ]]; then
