@@ -177,6 +177,9 @@ if wanted speed; then
   sampler_start trainer-plain
   section trainer-plain 120 "${TRAINER[@]}" benchmark train --config "$WORK/slice.yaml" --steps "$SPEED_STEPS" --warmup "$SPEED_WARMUP"
   sampler_stop
+  sampler_start trainer-plain-lora-bf16
+  section trainer-plain-lora-bf16 120 "${TRAINER[@]}" benchmark train --config "$WORK/slice.yaml" --steps "$SPEED_STEPS" --warmup "$SPEED_WARMUP" --set lora.compute_dtype=model
+  sampler_stop
   if ((HAVE_TORCH || DRY)) && [[ -z ${SLICE:-} ]]; then
     sampler_start peer-checkpointing
     section peer-checkpointing 120 "${peer[@]}" --model "$slice" --gradient-checkpointing
@@ -184,6 +187,10 @@ if wanted speed; then
   fi
   sampler_start trainer-checkpointing
   section trainer-checkpointing 120 "${TRAINER[@]}" benchmark train --config "$WORK/slice.yaml" --steps "$SPEED_STEPS" --warmup "$SPEED_WARMUP" --set model.gradient_checkpointing=true
+  sampler_stop
+  sampler_start trainer-checkpointing-lora-bf16
+  section trainer-checkpointing-lora-bf16 120 "${TRAINER[@]}" benchmark train --config "$WORK/slice.yaml" --steps "$SPEED_STEPS" --warmup "$SPEED_WARMUP" --set model.gradient_checkpointing=true \
+    --set lora.compute_dtype=model
   sampler_stop
 fi
 
@@ -298,14 +305,17 @@ def smi(name):
     return f"{max(vals) / 1024:.1f}" if vals else "n/a"
 rows = []
 for mode in ("plain", "checkpointing"):
-    peer, ours = last_json("peer-" + mode), last_json("trainer-" + mode)
-    for who, r in (("baseline (transformers + PEFT)", peer), ("trainer", ours)):
+    peer = last_json("peer-" + mode)
+    runs = (("baseline (transformers + PEFT)", "peer-" + mode), ("trainer", "trainer-" + mode),
+            ("trainer, lora.compute_dtype: model", "trainer-" + mode + "-lora-bf16"))
+    for who, log in runs:
+        r = last_json(log)
         if r is None: continue
-        own = r.get("peak_gib") if who.startswith("baseline") else r.get("peak_gpu_gib")
+        own = r.get("peak_gib") if log.startswith("peer") else r.get("peak_gpu_gib")
         rows.append(f"| {who} | {mode} | {r['s_per_step']:.3f} | {r['real_tokens_per_s'] / 1000:.1f}k | {r['matmul_tflops']:.1f} | "
-                    f"{'n/a' if own is None else f'{own:.1f}'} | {smi(('peer-' if who.startswith('baseline') else 'trainer-') + mode)} |")
-    if peer and ours:
-        rows.append(f"| **trainer / baseline** | {mode} | | **{ours['real_tokens_per_s'] / peer['real_tokens_per_s']:.2f}x** | | | |")
+                    f"{'n/a' if own is None else f'{own:.1f}'} | {smi(log)} |")
+        if peer and not log.startswith("peer"):
+            rows.append(f"| **{who} / baseline** | {mode} | | **{r['real_tokens_per_s'] / peer['real_tokens_per_s']:.2f}x** | | | |")
 if rows:
     print("\n## Speed: 4-layer Mistral-7B-shaped slice, bf16, batch 32 x 512, dropout 0.1 (steps after the warm-up)\n")
     print("| who | mode | s/step | real tokens/s | matmul TFLOP/s | own peak GiB | nvidia-smi peak GiB |")

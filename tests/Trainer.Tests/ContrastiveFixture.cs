@@ -10,9 +10,11 @@ namespace Trainer.Tests;
 /// <summary>A LoRA model (tiny-mistral unless told) with a non-trivial adapter (B ≠ 0) and dropout, and a contrastive batch from the golden ids.</summary>
 public static class ContrastiveFixture
 {
-    public static MistralModel Model(double dropout, int seed = 11, Device? device = null, string? modelDir = null, ScalarType dtype = ScalarType.Float32)
+    public static MistralModel Model(double dropout, int seed = 11, Device? device = null, string? modelDir = null, ScalarType dtype = ScalarType.Float32,
+        bool loraInModelDtype = false)
     {
-        var model = (MistralModel)PretrainedLoader.Load(modelDir ?? TestPaths.TinyMistral, dtype, device, new LoraSettings(4, 8, dropout, LoraSettings.AllProjections));
+        var lora = new LoraSettings(4, 8, dropout, LoraSettings.AllProjections, loraInModelDtype);
+        var model = (MistralModel)PretrainedLoader.Load(modelDir ?? TestPaths.TinyMistral, dtype, device, lora);
         using var generator = new Generator((ulong)seed);
         foreach (var (_, adapter) in model.Adapters())
         {

@@ -20,6 +20,7 @@ public static class ConfigSchema
         ConfigKey.Number("lora.alpha", 0, true, double.PositiveInfinity, c => c.Lora.Alpha, (c, v) => c with { Lora = c.Lora with { Alpha = v!.Value } }),
         ConfigKey.Number("lora.dropout", 0, false, 0.999, c => c.Lora.Dropout, (c, v) => c with { Lora = c.Lora with { Dropout = v!.Value } }),
         ConfigKey.StringList("lora.target_modules", c => c.Lora.TargetModules, (c, v) => c with { Lora = c.Lora with { TargetModules = v! } }),
+        ConfigKey.Choice("lora.compute_dtype", LoraSettings.ComputeDtypes, c => c.Lora.ComputeDtype, (c, v) => c with { Lora = c.Lora with { ComputeDtype = v } }),
         ConfigKey.String("lora.init_adapter", c => c.Lora.InitAdapter, (c, v) => c with { Lora = c.Lora with { InitAdapter = v } }, nullable: true, isPath: true),
 
         ConfigKey.Number("loss.temperature", 0, true, double.PositiveInfinity, c => c.Loss.Temperature, (c, v) => c with { Loss = c.Loss with { Temperature = v!.Value } }),

@@ -33,8 +33,9 @@ public sealed record LoraSection
     public double Dropout { get; init; } = 0.1;
     public IReadOnlyList<string> TargetModules { get; init; } = LoraSettings.AllProjections;
     public string? InitAdapter { get; init; }
+    public string ComputeDtype { get; init; } = "float32";
 
-    public LoraSettings ToSettings() => new(Rank, Alpha, Dropout, TargetModules);
+    public LoraSettings ToSettings() => new(Rank, Alpha, Dropout, TargetModules, InModelDtype: ComputeDtype == "model");
 }
 
 public sealed record LossSection

@@ -77,9 +77,10 @@ public sealed record MemoryEstimate(
     /// the causal kernel (right padding, no window shorter than <paramref name="sequenceLength"/>) keeps a float32
     /// log-sum-exp per head, Nh × 4, while the masked path keeps the probabilities, Nh × S × d;</item>
     /// <item>the MLP: gate, silu(gate) and up, 3·I·d;</item>
-    /// <item>each adapter: with dropout its float32 dropped input and the bool mask, 5 bytes per input feature; without
-    /// dropout its float32 input (one for q/k/v and one for gate/up on a float32 base, where they share the tensor);
-    /// and the rank-r float32 intermediate that B reads (A's output times α/(r·(1 − p))).</item>
+    /// <item>each adapter, in its compute dtype (float32, or d with <see cref="LoraSettings.InModelDtype"/>): with
+    /// dropout its dropped input and the bool mask, 4 + 1 (or d + 1) bytes per input feature; without dropout its input
+    /// (one for q/k/v and one for gate/up where no cast separates them: a float32 base, or the model dtype); and the
+    /// rank-r intermediate that B reads.</item>
     /// </list>
     /// scripts/activation-memory.cs measures what a forward keeps on the CPU (glibc's bytes in use); a 4-layer,
     /// hidden-512 model at 256 tokens kept 58,886 B per token per layer against 58,584 counted here (docs/benchmarks.md).
@@ -110,11 +111,12 @@ public sealed record MemoryEstimate(
         long H = m.HiddenSize, I = m.IntermediateSize, q = (long)m.NumAttentionHeads * m.HeadDim;
         long InFeatures(string projection) => projection switch { "o_proj" => q, "down_proj" => I, _ => H };
         var targets = LoraSettings.AllProjections.Where(lora.Targets).ToList();
-        long outputs = targets.Count * lora.Rank * 4L;
-        if (lora.Dropout > 0) return targets.Sum(p => 5 * InFeatures(p)) + outputs;
-        if (dtypeBytes != 4) return targets.Sum(p => 4 * InFeatures(p)) + outputs;       // each casts its own copy
+        long d = lora.InModelDtype ? dtypeBytes : 4;                                     // the adapter's compute dtype
+        long outputs = targets.Count * lora.Rank * d;
+        if (lora.Dropout > 0) return targets.Sum(p => (d + 1) * InFeatures(p)) + outputs;
+        if (dtypeBytes != d) return targets.Sum(p => d * InFeatures(p)) + outputs;       // each casts its own copy
         var distinct = targets.Select(p => p switch { "k_proj" or "v_proj" => "q_proj", "up_proj" => "gate_proj", _ => p }).Distinct();
-        return distinct.Sum(p => 4 * InFeatures(p)) + outputs;                           // shared inputs kept once
+        return distinct.Sum(p => d * InFeatures(p)) + outputs;                           // shared inputs kept once
     }
 
     /// <summary>

@@ -241,7 +241,7 @@ public sealed class TrainingRun
         var configured = _config.Lora;
         if (stored.Rank != configured.Rank || stored.Alpha != configured.Alpha)
             _log.WriteLine($"note: lora.init_adapter {dir} has r={stored.Rank}, alpha={stored.Alpha}; these win over the config's lora.rank={configured.Rank}, lora.alpha={configured.Alpha}.");
-        return stored with { Dropout = configured.Dropout };
+        return stored with { Dropout = configured.Dropout, InModelDtype = configured.ToSettings().InModelDtype };
     }
 
     /// <summary>

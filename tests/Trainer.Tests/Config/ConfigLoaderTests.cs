@@ -59,6 +59,7 @@ public class ConfigLoaderTests
     [InlineData("loss:\n  temperature: 0\n", "loss.temperature = 0 is invalid; expected a number > 0")]
     [InlineData("data:\n  shuffle: maybe\n", "data.shuffle = maybe is invalid; expected true or false")]
     [InlineData("model:\n  dtype: int8\n", "model.dtype = int8 is invalid; expected allowed: float32, float16, bfloat16")]
+    [InlineData("lora:\n  compute_dtype: bfloat16\n", "lora.compute_dtype = bfloat16 is invalid; expected allowed: float32, model")]
     [InlineData("lora:\n  target_modules: [q_proj, lm_head]\n", "lora.target_modules = [lm_head] is invalid")]
     [InlineData("training: 5\n", "training must be a mapping with keys training.batch_size")]
     public void Errors_name_the_key_the_value_and_what_is_allowed(string yaml, string expected)
@@ -83,6 +84,17 @@ public class ConfigLoaderTests
         Assert.Equal(ConfigLoader.ToYaml(original), ConfigLoader.ToYaml(again));
         Assert.Equal(7, again.Training.MaxSteps);
         Assert.Equal(original.Lora.InitAdapter, again.Lora.InitAdapter);
+    }
+
+    [Fact]
+    public void Lora_compute_dtype_defaults_to_float32_and_reaches_the_adapters_settings()
+    {
+        var defaults = ConfigLoader.Load(Write(Minimal));
+        Assert.Equal("float32", defaults.Lora.ComputeDtype);
+        Assert.False(defaults.Lora.ToSettings().InModelDtype);
+        var set = ConfigLoader.Load(Write(Minimal), ["lora.compute_dtype=model"]);
+        Assert.True(set.Lora.ToSettings().InModelDtype);
+        Assert.True(ConfigLoader.Load(Write(ConfigLoader.ToYaml(set))).Lora.ToSettings().InModelDtype);
     }
 
     [Fact]

@@ -7,12 +7,20 @@ public class GradientCheckpointingTests
     [Fact]
     public void Checkpointed_gradients_equal_plain_gradients_with_dropout_and_frozen_embeddings() => CheckpointedEqualsPlain(CPU, 1e-6);
 
+    /// <summary>
+    /// The same on a bfloat16 base with the adapters in bfloat16 (<c>lora.compute_dtype: model</c>), whose addmm adds
+    /// into the frozen projection's output in place: the recompute gives the same gradients.
+    /// </summary>
+    [Fact]
+    public void With_lora_in_bfloat16_checkpointed_gradients_equal_plain_gradients() =>
+        CheckpointedEqualsPlain(CPU, 1e-6, ScalarType.BFloat16, loraInModelDtype: true);
+
     /// <summary>Gradient checkpointing with dropout 0.1 gives the plain run's loss and gradients on <paramref name="device"/> (the CUDA suite runs it too).</summary>
-    internal static void CheckpointedEqualsPlain(Device device, double tolerance)
+    internal static void CheckpointedEqualsPlain(Device device, double tolerance, ScalarType dtype = ScalarType.Float32, bool loraInModelDtype = false)
     {
         var batch = ContrastiveFixture.Batch();
-        using var plain = ContrastiveFixture.Model(dropout: 0.1, device: device);
-        using var checkpointed = ContrastiveFixture.Model(dropout: 0.1, device: device);
+        using var plain = ContrastiveFixture.Model(dropout: 0.1, device: device, dtype: dtype, loraInModelDtype: loraInModelDtype);
+        using var checkpointed = ContrastiveFixture.Model(dropout: 0.1, device: device, dtype: dtype, loraInModelDtype: loraInModelDtype);
         checkpointed.GradientCheckpointing = true;
         Assert.False(checkpointed.embed_tokens.weight.requires_grad); // the layer input does not require grad
 

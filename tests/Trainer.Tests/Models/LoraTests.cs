@@ -148,18 +148,75 @@ public class LoraTests
     public void The_adapter_equals_the_textbook_formula_in_float64(bool training)
     {
         using var scope = NewDisposeScope();
+        var e = AgainstTextbook(ScalarType.Float32, inModelDtype: false, training);
+        Assert.True(e.Output < 1e-6, $"output: {e.Output:E2}");
+        Assert.True(e.Input < 1e-6, $"input gradient: {e.Input:E2}");
+        Assert.True(e.A < 1e-6, $"lora_A gradient: {e.A:E2}");
+        Assert.True(e.B < 1e-6, $"lora_B gradient: {e.B:E2}");
+    }
+
+    /// <summary>
+    /// <c>lora.compute_dtype: model</c> on a bfloat16 or float16 base, against the same float64 formula: within the
+    /// base dtype's rounding, one unit at 1 (the output is rounded to it either way). Float32 adapters on the same base give the
+    /// adapter gradients to float32 precision; in the model dtype they carry its rounding, which shows the matmuls
+    /// really ran in it. Without dropout too.
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.BFloat16, true)]
+    [InlineData(ScalarType.BFloat16, false)]
+    [InlineData(ScalarType.Float16, true)]
+    public void In_the_model_dtype_the_adapter_is_the_textbook_formula_within_its_rounding(ScalarType dtype, bool training)
+    {
+        using var scope = NewDisposeScope();
+        var inFloat32 = AgainstTextbook(dtype, inModelDtype: false, training);
+        var inModel = AgainstTextbook(dtype, inModelDtype: true, training);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{dtype}, training {training}: float32 adapter {inFloat32}; in the model dtype {inModel}");
+        double unit = dtype == ScalarType.BFloat16 ? 1.0 / 128 : 1.0 / 1024; // a unit in the last place at 1
+        foreach (var e in new[] { inFloat32, inModel })
+        {
+            Assert.True(e.Output < unit && e.Input < unit, $"output {e.Output:E2}, input gradient {e.Input:E2}");
+            Assert.True(e.A < unit && e.B < unit, $"lora_A gradient {e.A:E2}, lora_B gradient {e.B:E2}");
+        }
+        Assert.True(inFloat32.A < 1e-5 && inFloat32.B < 1e-5, $"float32 adapter: lora_A {inFloat32.A:E2}, lora_B {inFloat32.B:E2}");
+        Assert.True(inModel.A > 1e-5 && inModel.B > 1e-5, $"model dtype: lora_A {inModel.A:E2}, lora_B {inModel.B:E2}");
+    }
+
+    /// <summary>On a float32 base, <c>lora.compute_dtype: model</c> is the float32 adapter, bit for bit.</summary>
+    [Fact]
+    public void In_the_model_dtype_on_a_float32_base_the_adapter_is_the_float32_one_bit_for_bit()
+    {
+        using var scope = NewDisposeScope();
+        var a = AgainstTextbook(ScalarType.Float32, inModelDtype: false, training: true);
+        var b = AgainstTextbook(ScalarType.Float32, inModelDtype: true, training: true);
+        Assert.Equal(a, b);
+    }
+
+    /// <summary>Relative errors (2-norm) of a LoRA layer's output and gradients against the float64 formula.</summary>
+    internal sealed record TextbookErrors(double Output, double Input, double A, double B)
+    {
+        public override string ToString() => $"output {Output:E2}, input gradient {Input:E2}, lora_A {A:E2}, lora_B {B:E2}";
+    }
+
+    /// <summary>
+    /// One forward and backward of a [96 → 40] rank-8 layer on a <paramref name="dtype"/> base against
+    /// y = x·Wᵀ + (x·keep / (1 − p))·Aᵀ·Bᵀ·α/r in float64, on the same (dtype-rounded) inputs and weights and mask,
+    /// on <paramref name="device"/> (the CPU unless told; the CUDA suite runs it on cuda:0).
+    /// </summary>
+    internal static TextbookErrors AgainstTextbook(ScalarType dtype, bool inModelDtype, bool training, Device? device = null)
+    {
+        device ??= CPU;
         using var random = new Generator(12);
         using var dropout = new DropoutGenerator();
-        var layer = new LoraLinear(96, 40, new LoraSettings(8, 16, 0.1, LoraSettings.AllProjections), ScalarType.Float32, CPU, () => dropout);
+        var layer = new LoraLinear(96, 40, new LoraSettings(8, 16, 0.1, LoraSettings.AllProjections, inModelDtype), dtype, device, () => dropout);
         using (no_grad())
         {
-            layer.weight.copy_(randn([40, 96], generator: random));
+            layer.weight.copy_(randn([40, 96], generator: random).to(dtype));
             layer.lora_A.weight.copy_(randn([8, 96], generator: random));
             layer.lora_B.weight.copy_(randn([40, 8], generator: random));
         }
         layer.train(training);
-        var input = randn([4, 7, 96], generator: random);
-        var upstream = randn([4, 7, 40], generator: random);
+        var input = randn([4, 7, 96], generator: random).to(dtype, device);
+        var upstream = randn([4, 7, 40], generator: random).to(dtype, device);
 
         dropout.ManualSeed(9);
         var x = input.detach().clone().requires_grad_();
@@ -168,7 +225,8 @@ public class LoraTests
 
         dropout.ManualSeed(9);
         double p = training ? 0.1 : 0.0;
-        var keep = training ? dropout.KeepMask([4, 7, 96], 0.1, CPU) : ones([4, 7, 96], ScalarType.Bool);
+        var keep = training ? dropout.KeepMask([4, 7, 96], 0.1, device) : ones([4, 7, 96], ScalarType.Bool, device);
+        Assert.Equal(training, !keep.all().item<bool>()); // with dropout the mask drops something
         var x64 = input.to(ScalarType.Float64).requires_grad_();
         var w = layer.weight.detach().to(ScalarType.Float64);
         var a = layer.lora_A.weight.detach().to(ScalarType.Float64).requires_grad_();
@@ -179,12 +237,9 @@ public class LoraTests
         var expected = x64.matmul(w.t()) + h.matmul(a.t()).matmul(b.t()) * scaling;
         expected.backward([upstream.to(ScalarType.Float64)]);
 
+        Assert.Equal(dtype, actual.dtype);
         double Relative(Tensor ours, Tensor reference) =>
             (ours.to(ScalarType.Float64) - reference).norm().item<double>() / reference.norm().item<double>();
-        Assert.True(Relative(actual, expected) < 1e-6, $"output: {Relative(actual, expected):E2}");
-        Assert.True(Relative(x.grad!, x64.grad!) < 1e-6, $"input gradient: {Relative(x.grad!, x64.grad!):E2}");
-        Assert.True(Relative(layer.lora_A.weight.grad!, a.grad!) < 1e-6, $"lora_A gradient: {Relative(layer.lora_A.weight.grad!, a.grad!):E2}");
-        Assert.True(Relative(layer.lora_B.weight.grad!, b.grad!) < 1e-6, $"lora_B gradient: {Relative(layer.lora_B.weight.grad!, b.grad!):E2}");
-        Assert.Equal(training, !keep.all().item<bool>()); // with dropout the mask drops something
+        return new(Relative(actual, expected), Relative(x.grad!, x64.grad!), Relative(layer.lora_A.weight.grad!, a.grad!), Relative(layer.lora_B.weight.grad!, b.grad!));
     }
 }

@@ -33,6 +33,29 @@ public class MemoryEstimateTests
         Assert.Contains("<- this config", estimate.Table());
     }
 
+    /// <summary>
+    /// <c>lora.compute_dtype: model</c> on the 7B recipe's bf16 base: each adapter keeps its dropped input in bf16 (2 + 1
+    /// bytes per input feature instead of 4 + 1) and its rank-r intermediate in bf16: per token and layer, 2 × (4096 × 6 +
+    /// 14336) fewer bytes for the inputs and 2 × 16 × 7 for the intermediates, which is 77,856 B (measured on the CPU:
+    /// docs/benchmarks.md). Nothing changes on a float32 base.
+    /// </summary>
+    [Fact]
+    public void Lora_in_the_model_dtype_keeps_the_adapters_inputs_in_it()
+    {
+        var path = Path.Combine(TestPaths.RepoRoot, "configs", "e5-mistral-7b.yaml");
+        var model = ModelFamilies.Load(Path.Combine(ConfigLoader.Load(path).Model.Path, "config.json")).Config;
+        long PerToken(params string[] set)
+        {
+            var config = ConfigLoader.Load(path, set);
+            return MemoryEstimate.ActivationBytesPerTokenPerLayer(model, config.Lora.ToSettings(), DTypes.ElementSize(DTypes.Parse(config.Model.DType, "model.dtype")), config.Model.MaxLength);
+        }
+        Assert.Equal(2L * (4096 * 6 + 14336) + 2L * 16 * 7, PerToken() - PerToken("lora.compute_dtype=model"));
+        Assert.Equal(PerToken("model.dtype=float32"), PerToken("model.dtype=float32", "lora.compute_dtype=model"));
+        var sevenB = ConfigLoader.Load(path);
+        var smaller = MemoryEstimate.For(ConfigLoader.Load(path, ["lora.compute_dtype=model"]), ModelFamilies.Load(Path.Combine(sevenB.Model.Path, "config.json")));
+        Assert.True(smaller.Activations < MemoryEstimate.For(sevenB, ModelFamilies.Load(Path.Combine(sevenB.Model.Path, "config.json"))).Activations);
+    }
+
     [Fact]
     public void Scale_keys_are_validated()
     {
@@ -58,5 +81,17 @@ public class MemoryEstimateTests
         Assert.All(model.named_parameters(), p => Assert.Equal(p.parameter.requires_grad ? ScalarType.Float32 : ScalarType.BFloat16, p.parameter.dtype));
         var header = Trainer.Models.Weights.SafetensorsHeader.Read(Path.Combine(summary.LastCheckpoint!, "adapter_model.safetensors"));
         Assert.All(header.Entries.Values, e => Assert.Equal("F32", e.DType));
+    }
+
+    /// <summary>With <c>lora.compute_dtype: model</c> a bf16 run trains (finite, falling loss) and still saves float32 adapters.</summary>
+    [Fact]
+    public void Bfloat16_base_with_lora_in_bfloat16_trains_and_saves_float32_adapters()
+    {
+        var dir = TestPaths.TempDir("bf16-lora-bf16");
+        var summary = new TrainingRun(TrainingFixture.Config(dir, "model.dtype=bfloat16", "lora.compute_dtype=model", "training.max_steps=2"), new TrainOptions(), TextWriter.Null).Run();
+        Assert.True(double.IsFinite(summary.LastLoss!.Value));
+        var header = Trainer.Models.Weights.SafetensorsHeader.Read(Path.Combine(summary.LastCheckpoint!, "adapter_model.safetensors"));
+        Assert.All(header.Entries.Values, e => Assert.Equal("F32", e.DType));
+        Assert.Contains("compute_dtype: model", File.ReadAllText(Path.Combine(summary.LastCheckpoint!, "config.yaml")));
     }
 }

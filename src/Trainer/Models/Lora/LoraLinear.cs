@@ -8,7 +8,8 @@ namespace Trainer.Models.Lora;
 /// <summary>
 /// A frozen projection plus a low-rank update: y = x·Wᵀ + dropout(x)·Aᵀ·Bᵀ·(alpha / r). <c>weight</c> keeps the
 /// base key (<c>q_proj.weight</c>); the adapter is <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r],
-/// always float32 whatever the base dtype. A starts Kaiming-uniform (a = √5, PEFT's init) and B at zero, so a
+/// always float32 whatever the base dtype; they compute in float32 too, or in the base dtype with
+/// <see cref="LoraSettings.InModelDtype"/>. A starts Kaiming-uniform (a = √5, PEFT's init) and B at zero, so a
 /// new adapter leaves the model unchanged. Dropout draws its masks from the model's <see cref="DropoutGenerator"/>.
 /// </summary>
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
@@ -18,6 +19,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public Linear lora_B;             // [out, r]
 
     private readonly double _scaling, _dropout;
+    private readonly bool _inModelDtype;
     private readonly Func<DropoutGenerator> _generator;
 
     public LoraLinear(long inFeatures, long outFeatures, LoraSettings settings, ScalarType dtype, Device device, Func<DropoutGenerator> generator)
@@ -26,7 +28,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         weight = new Parameter(empty(outFeatures, inFeatures, dtype, device), requires_grad: false);
         lora_A = new Linear(inFeatures, settings.Rank, ScalarType.Float32, device);
         lora_B = new Linear(settings.Rank, outFeatures, ScalarType.Float32, device);
-        (_scaling, _dropout, _generator) = (settings.Scaling, settings.Dropout, generator);
+        (_scaling, _dropout, _inModelDtype, _generator) = (settings.Scaling, settings.Dropout, settings.InModelDtype, generator);
         RegisterComponents();
     }
 
@@ -52,23 +54,37 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var y = nn.functional.linear(x, weight);                                  // [.., out]
-        Tensor h;                                                                 // [.., in] float32
-        double scale = _scaling;
-        if (training && _dropout > 0)
-        {
-            // Masked in the input's dtype, then cast: x·keep is x or 0 exactly, so the cast equals
-            // x.to(float32)·keep bit for bit, forward and backward, and moves fewer bytes on a bf16 base.
-            var keep = _generator().KeepMask(x.shape, _dropout, x.device);         // [.., in] bool
-            h = (x * keep).to(ScalarType.Float32);
-            scale /= 1 - _dropout;
-        }
-        else
-        {
-            h = x.to(ScalarType.Float32);
-        }
+        var keep = training && _dropout > 0 ? _generator().KeepMask(x.shape, _dropout, x.device) : null; // [.., in] bool
+        double scale = keep is null ? _scaling : _scaling / (1 - _dropout);
+        var result = _inModelDtype && x.dtype != ScalarType.Float32 ? AddInModelDtype(y, x, keep, scale) : AddInFloat32(y, x, keep, scale);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>y + B·((A·(x·keep))·scale), the adapter in float32 whatever the base dtype (PEFT's numerics).</summary>
+    private Tensor AddInFloat32(Tensor y, Tensor x, Tensor? keep, double scale)
+    {
+        // Masked in the input's dtype, then cast: x·keep is x or 0 exactly, so the cast equals x.to(float32)·keep bit
+        // for bit, forward and backward, and moves fewer bytes on a bf16 base.
+        var h = (keep is null ? x : x * keep).to(ScalarType.Float32);             // [.., in] float32
         using var factor = scale.ToScalar();
         using var one = 1.ToScalar();
         var delta = lora_B.call(lora_A.call(h) * factor);                         // [.., r] → [.., out] float32
-        return y.add(delta.to(y.dtype), alpha: one).MoveToOuterDisposeScope();
+        return y.add(delta.to(y.dtype), alpha: one);
+    }
+
+    /// <summary>
+    /// y + scale·(A·(x·keep))·Bᵀ with both matmuls in the base dtype (the GEMMs accumulate in float32) on casts of the
+    /// float32 parameters, and B's product added into y by addmm's epilogue, where scale is applied in float32: no
+    /// float32 copy of the [.., in] input or of the [.., out] result, in forward or backward, and the input kept for
+    /// A's gradient in the base dtype. The parameters' gradients are rounded to the base dtype once, by the GEMMs.
+    /// </summary>
+    private Tensor AddInModelDtype(Tensor y, Tensor x, Tensor? keep, double scale)
+    {
+        var a = lora_A.weight.to(x.dtype);                                        // [r, in]
+        var b = lora_B.weight.to(x.dtype);                                        // [out, r]
+        var r = nn.functional.linear(keep is null ? x : x * keep, a);             // [.., r]
+        long rank = r.shape[^1], outFeatures = y.shape[^1];
+        y.view(-1, outFeatures).addmm_(r.view(-1, rank), b.t(), beta: 1, alpha: (float)scale); // y is the frozen matmul's own output, kept by nothing
+        return y;
     }
 }
