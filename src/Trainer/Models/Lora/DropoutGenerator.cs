@@ -17,10 +17,13 @@ namespace Trainer.Models.Lora;
 /// on the host when it launches the kernel, so once <c>uniform_</c> returns, another replica may reseed safely. On the
 /// CPU a draw reseeds a CPU generator of its own (mt19937 takes the sub-seed's low 32 bits).
 ///
-/// Masks are drawn with <c>empty(..).uniform_(0, 1)</c>, which is what libtorch's <c>rand</c> does, and not with
-/// TorchSharp's <c>rand</c>: its native wrapper (THSTensor_rand) returns an uninitialised handle when libtorch throws,
-/// so any failed draw (a device mismatch, out of memory) would end the process with SIGSEGV and no message, which is
-/// how the earlier dropout died on CUDA. <c>empty</c> and <c>uniform_</c> report errors as exceptions.
+/// Masks are drawn into tensors made by <c>empty</c>, never with TorchSharp's <c>rand</c>: its native wrapper
+/// (THSTensor_rand) returns an uninitialised handle when libtorch throws, so any failed draw (a device mismatch, out
+/// of memory) would end the process with SIGSEGV and no message, which is how the earlier dropout died on CUDA.
+/// <c>empty</c>, <c>uniform_</c> and <c>bernoulli_</c> report errors as exceptions. On the CPU a mask is
+/// <c>uniform_(0, 1)</c> then ≥ p (libtorch's CPU <c>bernoulli_</c> into bool takes twice as long); on CUDA it is
+/// <c>bernoulli_(1 − p)</c> straight into a bool tensor, one kernel writing one byte per element instead of a float32
+/// draw (4 bytes) and its threshold (4 + 1).
 /// </summary>
 public sealed class DropoutGenerator : IDisposable
 {
@@ -76,27 +79,29 @@ public sealed class DropoutGenerator : IDisposable
                 : "."));
     }
 
-    /// <summary>A keep-mask of <paramref name="shape"/> on <paramref name="device"/>: true where U[0, 1) ≥ p (probability 1 − p).</summary>
+    /// <summary>
+    /// A bool keep-mask of <paramref name="shape"/> on <paramref name="device"/>, true with probability 1 − p: on the
+    /// CPU where U[0, 1) ≥ p, on CUDA by <c>bernoulli_(1 − p)</c> into the bool tensor.
+    /// </summary>
     public Tensor KeepMask(long[] shape, double p, Device device)
     {
         using var scope = NewDisposeScope();
         ulong subSeed = SubSeed(_seed, _counter++);
-        var uniform = empty(shape, ScalarType.Float32, device); // empty + uniform_, not rand: see the class summary
         if (device.type == DeviceType.CPU)
         {
+            var uniform = empty(shape, ScalarType.Float32, device); // empty + uniform_, not rand: see the class summary
             _cpu.manual_seed(unchecked((long)subSeed));
             uniform.uniform_(0, 1, _cpu);
+            using var threshold = p.ToScalar();
+            return uniform.ge(threshold).MoveToOuterDisposeScope();
         }
-        else
+        var keep = empty(shape, ScalarType.Bool, device); // one kernel writing a byte per element
+        lock (CudaSeedLock)
         {
-            lock (CudaSeedLock)
-            {
-                torch.cuda.manual_seed_all(unchecked((long)subSeed));
-                uniform.uniform_(0, 1);
-            }
+            torch.cuda.manual_seed_all(unchecked((long)subSeed));
+            keep.bernoulli_(1 - p); // returns keep itself; reports a libtorch error as an exception
         }
-        using var threshold = p.ToScalar();
-        return uniform.ge(threshold).MoveToOuterDisposeScope();
+        return keep.MoveToOuterDisposeScope();
     }
 
     /// <summary>The n-th output of splitmix64 started at <paramref name="seed"/>: a well-mixed 64-bit seed per draw.</summary>
