@@ -86,8 +86,10 @@ public class LoraTests
     }
 
     /// <summary>
-    /// LoRA dropout masks the input in the base dtype and casts afterwards (fewer bytes on a bf16 base). That must be
-    /// the float32-first formula, x.to(float32)·keep, bit for bit: output, input gradient and adapter gradients.
+    /// LoRA dropout masks the input in the base dtype and casts afterwards (fewer bytes on a bf16 base), and adds the
+    /// float32 delta into the base output in place. That must be PEFT's float32-first formula, x.to(float32)·keep, with
+    /// the sum taken in float32 and rounded once to the base dtype, bit for bit: output, input gradient and adapter
+    /// gradients.
     /// </summary>
     [Theory]
     [InlineData(ScalarType.BFloat16)]
@@ -116,7 +118,7 @@ public class LoraTests
         var keep = dropout.KeepMask([3, 5, 48], 0.1, CPU);
         var x1 = input.detach().clone().requires_grad_();
         var h = x1.to(ScalarType.Float32) * keep;
-        var expected = nn.functional.linear(x1, layer.weight).add(layer.lora_B.call(layer.lora_A.call(h) * factor).to(dtype), alpha: one);
+        var expected = nn.functional.linear(x1, layer.weight).to(ScalarType.Float32).add(layer.lora_B.call(layer.lora_A.call(h) * factor), alpha: one).to(dtype);
         expected.backward([upstream]);
         var expectedA = layer.lora_A.weight.grad!.clone();
         var expectedB = layer.lora_B.weight.grad!.clone();

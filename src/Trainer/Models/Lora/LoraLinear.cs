@@ -60,7 +60,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         return result.MoveToOuterDisposeScope();
     }
 
-    /// <summary>y + B·((A·(x·keep))·scale), the adapter in float32 whatever the base dtype (PEFT's numerics).</summary>
+    /// <summary>
+    /// y + B·((A·(x·keep))·scale), the adapter in float32 whatever the base dtype, and the sum rounded once to y's dtype
+    /// (PEFT's numerics: it adds the float32 delta to the bf16 result in float32, then casts back).
+    /// </summary>
     private Tensor AddInFloat32(Tensor y, Tensor x, Tensor? keep, double scale)
     {
         // Masked in the input's dtype, then cast: x·keep is x or 0 exactly, so the cast equals x.to(float32)·keep bit
@@ -69,7 +72,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using var factor = scale.ToScalar();
         using var one = 1.ToScalar();
         var delta = lora_B.call(lora_A.call(h) * factor);                         // [.., r] → [.., out] float32
-        return y.add(delta.to(y.dtype), alpha: one);
+        return y.add_(delta, alpha: one); // in place: computed in float32, rounded once; y is kept by nothing (AddInModelDtype)
     }
 
     /// <summary>
