@@ -14,7 +14,7 @@ namespace Trainer.Models.Lora;
 /// device and always makes a CPU generator (its native THSGenerator_new notes that GPU generators are not supported yet), and libtorch's
 /// CUDA kernels refuse a CPU generator (docs/cuda.md). So on CUDA a draw seeds the device's default generator with
 /// the sub-seed and draws from it, under one process-wide lock: libtorch reads the generator's Philox seed and offset
-/// on the host when it launches the kernel, so once <c>uniform_</c> returns, another replica may reseed safely. On the
+/// on the host when it launches the kernel, so once the draw returns, another replica may reseed safely. On the
 /// CPU a draw reseeds a CPU generator of its own (mt19937 takes the sub-seed's low 32 bits).
 ///
 /// Masks are drawn into tensors made by <c>empty</c>, never with TorchSharp's <c>rand</c>: its native wrapper
