@@ -43,7 +43,7 @@ public static class TrainBenchmark
         long nonEmbedding = NonEmbeddingParameters(config.Model.Path);
         output.WriteLine($"benchmark train: {config.Model.Path} ({config.Model.DType}, {nonEmbedding:N0} non-embedding parameters), devices [{string.Join(", ", devices)}], " +
                          $"batch {t.BatchSize}, max_length {config.Model.MaxLength}, micro-batch {(t.MicroBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "off")}, " +
-                         $"gradient checkpointing {(config.Model.GradientCheckpointing ? "on" : "off")}, dropout {config.Lora.Dropout}; {steps} steps, the first {warmup} not timed");
+                         $"gradient checkpointing {(config.Model.GradientCheckpointing ? "on" : "off")}, dropout {config.Lora.Dropout}, LoRA in {config.Lora.ComputeDtype}; {steps} steps, the first {warmup} not timed");
 
         string? gpuUnavailable = "CPU only";
         using var sampler = devices.Any(d => d.StartsWith("cuda", StringComparison.Ordinal)) ? GpuMemorySampler.Start(TimeSpan.FromMilliseconds(20), out gpuUnavailable) : null;

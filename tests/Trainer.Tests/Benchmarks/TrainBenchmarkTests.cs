@@ -30,6 +30,7 @@ public class TrainBenchmarkTests
         var result = CliRunner.Run("benchmark", "train", "--config", ConfigFile(), "--steps", "3", "--warmup", "1");
         Assert.True(result.ExitCode == 0, result.Stderr);
         var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("benchmark train: ", StringComparison.Ordinal) && l.Contains(", LoRA in float32; 3 steps, the first 1 not timed"));
         Assert.Contains(lines, l => l.StartsWith("steps 2-3: ", StringComparison.Ordinal) && l.Contains(" s/step, ") && l.Contains(" real tokens/s, ")
                                     && l.Contains("peak GPU memory n/a (CPU only); peak RSS "));
         using var json = JsonDocument.Parse(lines[^1]);
