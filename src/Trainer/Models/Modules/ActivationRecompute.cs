@@ -27,6 +27,9 @@ public sealed class ActivationRecompute : MultiTensorFunction<ActivationRecomput
     /// <summary>x [T, H] → layer(x), checkpointed; the backward's gradients go to <paramref name="gradients"/>.</summary>
     public static Tensor Apply(nn.Module<Tensor, AttentionInputs, Tensor> layer, Tensor x, AttentionInputs inputs, DropoutGenerator dropout, TensorOwner gradients)
     {
+        // The packing goes in twice: the record, for the forward, and its two tensors, which the forward saves for the
+        // backward. The record's tensors die with the forward pass's dispose scope, so the backward rebuilds it from
+        // the saved ones and the grid size.
         object[] vars = [layer, dropout, gradients, inputs.Packing, x, inputs.Cos, inputs.Sin, inputs.Mask, inputs.Packing.Index, inputs.Packing.Real, .. layer.parameters().Where(p => p.requires_grad)];
         return apply(vars)[0];
     }
