@@ -1,11 +1,12 @@
 using Trainer.Tests.Models;
+using Trainer.Tests.Training;
 using static TorchSharp.torch;
 
 namespace Trainer.Tests.Cuda;
 
 /// <summary>
 /// <c>lora.compute_dtype: model</c> on CUDA: the adapter's bf16 matmuls and addmm against the float64 formula, and
-/// gradient checkpointing's replay of it. docs/cuda.md runs this suite on a GPU.
+/// gradient checkpointing's and GradCache's replay of it. docs/cuda.md runs this suite on a GPU.
 /// </summary>
 public class CudaLoraTests
 {
@@ -29,5 +30,12 @@ public class CudaLoraTests
     {
         Assert.SkipUnless(cuda.is_available(), "needs CUDA: gradient checkpointing with bf16 LoRA and dropout 0.1 on cuda:0");
         GradientCheckpointingTests.CheckpointedEqualsPlain(Gpu, 1e-5, ScalarType.BFloat16, loraInModelDtype: true);
+    }
+
+    [Fact]
+    public void With_lora_in_bfloat16_on_cuda_gradcache_equals_its_reference()
+    {
+        Assert.SkipUnless(cuda.is_available(), "needs CUDA: GradCache with bf16 LoRA and dropout 0.1 on cuda:0");
+        GradCacheTests.GradCacheEqualsReference(Gpu, 1e-5, ScalarType.BFloat16, loraInModelDtype: true);
     }
 }

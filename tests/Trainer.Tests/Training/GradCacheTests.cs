@@ -41,16 +41,20 @@ public class GradCacheTests
     [Fact]
     public void GradCache_equals_the_full_batch_with_dropout_by_replaying_the_rng() => GradCacheEqualsReference(CPU, 1e-5);
 
+    /// <summary>The same on a bfloat16 base with the adapters in bfloat16 (<c>lora.compute_dtype: model</c>).</summary>
+    [Fact]
+    public void With_lora_in_bfloat16_gradcache_equals_its_reference() => GradCacheEqualsReference(CPU, 1e-5, ScalarType.BFloat16, loraInModelDtype: true);
+
     /// <summary>
     /// GradCache with dropout 0.1 on <paramref name="device"/> equals its reference: the same micro-batch forwards, but all
     /// kept in one graph and back-propagated once (the CUDA suite runs it too).
     /// </summary>
-    internal static void GradCacheEqualsReference(Device device, double tolerance)
+    internal static void GradCacheEqualsReference(Device device, double tolerance, ScalarType dtype = ScalarType.Float32, bool loraInModelDtype = false)
     {
         // Reference: the same micro-batch forwards (the 4 queries in chunks of 3, 1, then the 7 documents in 3, 3, 1),
         // but all kept in one graph and back-propagated once.
         var batch = Batch();
-        using var reference = ContrastiveFixture.Model(dropout: 0.1, device: device);
+        using var reference = ContrastiveFixture.Model(dropout: 0.1, device: device, dtype: dtype, loraInModelDtype: loraInModelDtype);
         var (refLoss, refGrads) = ContrastiveFixture.LossAndGrads(reference, () =>
         {
             var chunks = batch.PaddingGroups().SelectMany(g => g.Chunk(3)).ToList();
@@ -59,7 +63,7 @@ public class GradCacheTests
             return InfoNceLoss.Compute(e.narrow(0, 0, 4), e.narrow(0, 4, 4), e.narrow(0, 8, 3), 0.02);
         });
 
-        using var cached = ContrastiveFixture.Model(dropout: 0.1, device: device);
+        using var cached = ContrastiveFixture.Model(dropout: 0.1, device: device, dtype: dtype, loraInModelDtype: loraInModelDtype);
         var (cachedLoss, cachedGrads) = Step(cached, micro: 3);
         Assert.Equal(refLoss, cachedLoss, 5);
         double diff = ContrastiveFixture.MaxRelativeDiff(refGrads, cachedGrads);
