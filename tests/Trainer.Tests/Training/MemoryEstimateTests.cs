@@ -36,8 +36,8 @@ public class MemoryEstimateTests
     /// <summary>
     /// <c>lora.compute_dtype: model</c> on the 7B recipe's bf16 base: each adapter keeps its dropped input in bf16 (2 + 1
     /// bytes per input feature instead of 4 + 1) and its rank-r intermediate in bf16: per token and layer, 2 × (4096 × 6 +
-    /// 14336) fewer bytes for the inputs and 2 × 16 × 7 for the intermediates, which is 77,856 B (measured on the CPU:
-    /// docs/benchmarks.md). Nothing changes on a float32 base.
+    /// 14336) fewer bytes for the inputs and 2 × 16 × 7 for the intermediates, 78,048 B in all (docs/benchmarks.md has
+    /// the CPU measurement of the same change on a smaller model). Nothing changes on a float32 base.
     /// </summary>
     [Fact]
     public void Lora_in_the_model_dtype_keeps_the_adapters_inputs_in_it()
