@@ -13,12 +13,8 @@ namespace Trainer.Tests.Models;
 /// </summary>
 public class CausalKernelTests
 {
-    /// <summary>Rows of different lengths (so the batch has padding), ids drawn from the vocabulary.</summary>
-    private static List<int[]> Rows(int vocab, params int[] lengths)
-    {
-        var random = new Random(5);
-        return lengths.Select(n => Enumerable.Range(0, n).Select(_ => random.Next(3, vocab)).ToArray()).ToList();
-    }
+    /// <summary>Rows of different lengths (so the batch has padding): <see cref="RandomRows"/> with this class's seed.</summary>
+    private static List<int[]> Rows(int vocab, params int[] lengths) => RandomRows.Of(5, vocab, lengths);
 
     /// <summary>tiny-mistral with its sliding window (6) removed, so long rows take the causal kernel too.</summary>
     private static string TinyMistralWithoutWindow()

@@ -13,11 +13,8 @@ namespace Trainer.Tests.Models;
 /// </summary>
 public class TokenPackingTests
 {
-    private static List<int[]> Rows(int vocab, params int[] lengths)
-    {
-        var random = new Random(11);
-        return lengths.Select(n => Enumerable.Range(0, n).Select(_ => random.Next(3, vocab)).ToArray()).ToList();
-    }
+    /// <summary>Rows of different lengths (so the batch has padding): <see cref="RandomRows"/> with this class's seed.</summary>
+    private static List<int[]> Rows(int vocab, params int[] lengths) => RandomRows.Of(11, vocab, lengths);
 
     [Fact]
     public void Packing_lists_the_real_tokens_in_row_order_with_their_positions_and_scatters_back_with_zero_pads()
