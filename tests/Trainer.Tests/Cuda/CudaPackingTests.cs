@@ -1,5 +1,6 @@
 using Trainer.Models;
 using Trainer.Models.Mistral;
+using Trainer.Tests.Models;
 using static TorchSharp.torch;
 
 namespace Trainer.Tests.Cuda;
@@ -12,12 +13,8 @@ public class CudaPackingTests
 {
     private static readonly Device Gpu = device("cuda:0");
 
-    /// <summary>Rows of 5 to 64 tokens: a padded batch.</summary>
-    private static List<int[]> Rows()
-    {
-        var random = new Random(11);
-        return new[] { 30, 11, 64, 5, 1 }.Select(n => Enumerable.Range(0, n).Select(_ => random.Next(3, 512)).ToArray()).ToList();
-    }
+    /// <summary>Rows of 1 to 64 tokens: a padded batch (TokenPackingTests' rows).</summary>
+    private static List<int[]> Rows() => RandomRows.Of(11, 512, 30, 11, 64, 5, 1);
 
     /// <summary>Real-token hidden states and embeddings (float32, CPU) and the adapter gradients after one backward, packed or on the grid.</summary>
     private static (Tensor Hidden, Tensor Embeddings, Dictionary<string, Tensor> Gradients) Run(MistralModel model, List<int[]> rows, Tensor direction, bool pack)
