@@ -112,6 +112,7 @@ def check(args):
         ref_q = np.array([trainer[t["id"]] for t in texts if t["id"].startswith("q")])
         ref_d = np.array([trainer[t["id"]] for t in texts if t["id"].startswith("d")])
         prompt = config["query_template"].replace("{instruction}", config.get("default_instruction") or "").replace("{query}", "")
+        prompted = [prompt + q for q in queries]  # queries as training formatted them, for the stacks that take raw text
         adapter_effect = max_abs(np.array([base[k] for k in trainer]), np.array(list(trainer.values())))
         print(f"{name:13s} adapter changes trainer's vectors by up to {adapter_effect:.3e} (so a silently unloaded adapter would fail)")
 
@@ -128,7 +129,7 @@ def check(args):
             nonlocal failures
             tokenizer = AutoTokenizer.from_pretrained(export)
             model = load_float32(AutoModel, export).eval()
-            hf_q, _ = hf_embed(model, tokenizer, [prompt + q for q in queries], max_length)
+            hf_q, _ = hf_embed(model, tokenizer, prompted, max_length)
             hf_d, batch = hf_embed(model, tokenizer, docs, max_length)
             eos_kept = all(int(ids[m.sum() - 1]) == tokenizer.eos_token_id for ids, m in zip(batch["input_ids"], batch["attention_mask"]))
             report(name, "transformers AutoModel + AutoTokenizer (export)", max(max_abs(hf_q.numpy(), ref_q), max_abs(hf_d.numpy(), ref_d)),
@@ -143,7 +144,7 @@ def check(args):
             base_dir = os.path.join("models", name)
             peft_model = PeftModel.from_pretrained(load_float32(AutoModel, base_dir), checkpoint).eval()
             base_tokenizer = AutoTokenizer.from_pretrained(export)  # the base folder has only tokenizer.model
-            pq, _ = hf_embed(peft_model, base_tokenizer, [prompt + q for q in queries], max_length)
+            pq, _ = hf_embed(peft_model, base_tokenizer, prompted, max_length)
             pd, _ = hf_embed(peft_model, base_tokenizer, docs, max_length)
             report(name, "PEFT from_pretrained(AutoModel(base), checkpoint)", max(max_abs(pq.numpy(), ref_q), max_abs(pd.numpy(), ref_d)))
 
@@ -153,7 +154,7 @@ def check(args):
             tokenizer = AutoTokenizer.from_pretrained(export)
             session = ort.InferenceSession(os.path.join(export, "model.onnx"), providers=["CPUExecutionProvider"])
             outs = []
-            for group in ([prompt + q for q in queries], docs):
+            for group in (prompted, docs):
                 batch = tokenizer(group, padding=True, truncation=True, max_length=max_length, return_tensors="np")
                 feeds = {i.name: batch[i.name].astype(np.int64) for i in session.get_inputs()}
                 outs.append(session.run(["sentence_embedding"], feeds)[0])
