@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Trainer.Checkpointing;
 using Trainer.Evaluation;
 
 namespace Trainer.Cli;
@@ -30,6 +31,9 @@ public static class EvalCommand
             if (r.GetValue(scoreRun) is { } runFile)
             {
                 if (r.GetValue(shared.Model) is not null) throw new ArgumentException("give --model or --score-run, not both.");
+                var ignored = new Option[] { run, topK, instruction, maxQueries, shared.Adapter, shared.MaxLength }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false });
+                if (ignored is not null)
+                    throw new ArgumentException($"{ignored.Name} does not apply to --score-run, which scores the run file as it is; leave {ignored.Name} out.");
                 var scored = EvalJob.ScoreRun(r.GetValue(data)!, r.GetValue(split)!, runFile, r.GetValue(output), Console.Error);
                 Console.Out.Write(EvaluationResults.FormatTable([(r.GetValue(split)!, scored)]));
                 return 0;
@@ -50,8 +54,9 @@ public static class EvalCommand
                 ResultsPath = r.GetValue(output),
                 RunPath = r.GetValue(run),
             };
-            var evaluation = EvalJob.Run(options, Console.Error);
-            Console.Out.Write(EvaluationResults.FormatTable([(evaluation.Split, evaluation.Report)]));
+            // an output written to standard output (-) keeps it: the table goes to the log then
+            bool stdoutTaken = options.ResultsPath == OutputTarget.StandardOutput || options.RunPath == OutputTarget.StandardOutput;
+            EvalJob.Run(options, Console.Error, stdoutTaken ? Console.Error : Console.Out);
             return 0;
         }));
         return command;

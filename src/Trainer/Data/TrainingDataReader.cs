@@ -1,9 +1,13 @@
 using System.Text.Json;
 using Parquet.Serialization;
+using Trainer.Checkpointing;
 
 namespace Trainer.Data;
 
-/// <summary>Reads training rows from JSONL and Parquet files, in file order, failing fast or skipping bad rows.</summary>
+/// <summary>
+/// Reads training rows from JSONL and Parquet files, in file order, failing fast or skipping bad rows. A pipe, a FIFO
+/// or <c>-</c> (standard input) is read once, as JSONL.
+/// </summary>
 public static class TrainingDataReader
 {
     public sealed record Result(List<TrainingExample> Examples, int Skipped, List<string> SkipReasons);
@@ -14,8 +18,9 @@ public static class TrainingDataReader
         var reasons = new List<string>();
         foreach (var file in files)
         {
-            if (!File.Exists(file)) throw new FileNotFoundException($"Training file not found: {file}", file);
-            var rows = Path.GetExtension(file).ToLowerInvariant() switch
+            bool streamed = file == Utf8Lines.StandardInput || FileStat.TypeOf(file, followLinks: true) is FileType.Fifo or FileType.CharacterDevice;
+            if (!streamed && !File.Exists(file)) throw new FileNotFoundException($"Training file not found: {file}", file);
+            var rows = streamed ? JsonlRows(file) : Path.GetExtension(file).ToLowerInvariant() switch
             {
                 ".jsonl" or ".json" => JsonlRows(file),
                 ".parquet" => ParquetRows(file),

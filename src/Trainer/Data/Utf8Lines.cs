@@ -7,16 +7,33 @@ namespace Trainer.Data;
 /// Reads a file line by line as strict UTF-8. <see cref="File.ReadLines(string)"/> silently turns invalid bytes into
 /// U+FFFD; here such a line comes back with no text and the offending byte, so the caller can name file:line (or
 /// skip the row). Lines end at '\n' with an optional '\r' before it; a UTF-8 byte-order mark at the start is dropped.
-/// Only one line is held in memory at a time.
+/// Only one line is held in memory at a time, and the input is read once, front to back, so a pipe, a FIFO or
+/// <c>-</c> (standard input) reads as a file does.
 /// </summary>
 public static class Utf8Lines
 {
+    /// <summary>The path that means standard input.</summary>
+    public const string StandardInput = "-";
+
     private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Opens <paramref name="path"/> for reading (<c>-</c>: standard input); a missing file throws naming it.</summary>
+    public static Stream Open(string path)
+    {
+        if (path == StandardInput) return Console.OpenStandardInput();
+        if (!File.Exists(path)) throw new FileNotFoundException($"File not found: {path}", path);
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+    }
 
     public static IEnumerable<TextLine> Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"File not found: {path}", path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        using var stream = Open(path);
+        foreach (var line in Read(stream)) yield return line;
+    }
+
+    /// <summary>The lines of <paramref name="stream"/>, read from where it stands to its end; the caller disposes it.</summary>
+    public static IEnumerable<TextLine> Read(Stream stream)
+    {
         var chunk = new byte[1 << 16];
         var line = new ArrayBufferWriter<byte>(1 << 12);
         int number = 0;

@@ -49,6 +49,14 @@ public sealed class BeirDataset
         return t.EndsWith('.') || t.EndsWith('?') || t.EndsWith('!') ? $"{t} {body}" : $"{t}. {body}";
     }
 
+    /// <summary>The files a split is read from, each with what it is: the corpus, the queries and the split's qrels.</summary>
+    public static IEnumerable<(string What, string Path)> Files(string folder, string split) =>
+    [
+        ("corpus", Path.Combine(folder, "corpus.jsonl")),
+        ("queries", Path.Combine(folder, "queries.jsonl")),
+        ("qrels", Path.Combine(folder, "qrels", split + ".tsv")),
+    ];
+
     public static BeirDataset Load(string folder, string split)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"BEIR dataset folder not found: {folder}");
@@ -71,7 +79,9 @@ public sealed class BeirDataset
         {
             string id = Id(fields, where);
             if (!queryIds.Add(id)) throw new InvalidDataException($"{where}: query id \"{id}\" appears twice; ids must be unique.");
-            queries.Add(new BeirRecord(id, OptionalString(fields, "text", where) ?? throw new InvalidDataException($"{where}: missing key \"text\".")));
+            var text = OptionalString(fields, "text", where) ?? throw new InvalidDataException($"{where}: missing key \"text\".");
+            if (string.IsNullOrWhiteSpace(text)) throw new InvalidDataException($"{where}: query \"{id}\" has an empty or whitespace-only text.");
+            queries.Add(new BeirRecord(id, text));
         }
 
         var judged = ReadQrels(qrelsPath, queryIds);
@@ -91,6 +101,7 @@ public sealed class BeirDataset
             if (!corpusIds.Add(id)) throw new InvalidDataException($"{where}: document id \"{id}\" appears twice; ids must be unique.");
             corpus.Add(new BeirRecord(id, DocumentText(OptionalString(fields, "title", where), OptionalString(fields, "text", where))));
         }
+        if (corpus.Count == 0) throw new InvalidDataException($"{path}: no documents; a corpus needs at least one line {{\"_id\", \"title\", \"text\"}}.");
         return corpus;
     }
 

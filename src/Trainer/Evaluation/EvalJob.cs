@@ -8,12 +8,14 @@ namespace Trainer.Evaluation;
 /// <summary>
 /// <c>trainer eval</c>: resolve the model (<see cref="ModelSource"/>), read the BEIR split (a bad file stops here, before
 /// any model is loaded), load the model and its adapter, embed and score with <see cref="RetrievalEvaluator"/>, and
-/// write <c>results.json</c> and the TREC run when asked. Settings the command leaves open come from the model's
+/// print the table, then write <c>results.json</c> and the TREC run when asked (their paths were checked before the model
+/// was loaded; a write that fails anyway comes after the table, so the result is not lost). Settings the command leaves open come from the model's
 /// training config or export, then from the built-in defaults; each is reported to the log with where it came from.
 /// </summary>
 public static partial class EvalJob
 {
-    public static RetrievalEvaluation Run(EvalOptions options, TextWriter log)
+    /// <param name="table">Where the table of measures is printed before any file is written; null: not printed.</param>
+    public static RetrievalEvaluation Run(EvalOptions options, TextWriter log, TextWriter? table = null)
     {
         options.Validate();
         var source = ModelSource.Resolve(options.Model, options.Adapter, options.BaseModel, log);
@@ -38,6 +40,8 @@ public static partial class EvalJob
         var tokenizer = EmbeddingTokenizer.Load(source.ModelDir, config);
         using var model = AdaptedModel.Load(source.ModelDir, source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
         var evaluation = RetrievalEvaluator.Evaluate(model, tokenizer, data, settings, log);
+        table?.Write(EvaluationResults.FormatTable([(evaluation.Split, evaluation.Report)]));
+        table?.Flush();
 
         if (options.ResultsPath is { } results)
         {
@@ -58,6 +62,7 @@ public static partial class EvalJob
     /// </summary>
     public static RetrievalReport ScoreRun(string dataDir, string split, string runPath, string? resultsPath, TextWriter log)
     {
+        EvalOptions.CheckOutputs(dataDir, split, resultsPath, null, ("--score-run", runPath));
         var qrels = BeirDataset.Load(dataDir, split).Qrels;
         var run = TrecRunFile.Read(runPath);
         var report = RetrievalMetrics.Evaluate(qrels, run);

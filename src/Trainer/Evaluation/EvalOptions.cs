@@ -1,3 +1,4 @@
+using Trainer.Checkpointing;
 using Trainer.Models;
 
 namespace Trainer.Evaluation;
@@ -41,11 +42,31 @@ public sealed record EvalOptions(string? Model, string DataDir)
         DTypes.ParseDevice(Device, "--device");
         if (Split.Length == 0 || Split.IndexOfAny(['/', '\\']) >= 0 || Split is "." or "..")
             throw new ArgumentException($"--split = \"{Split}\" is invalid; it names a file qrels/SPLIT.tsv of the dataset (e.g. test, dev, train).");
-        foreach (var (option, path) in new[] { ("--output", ResultsPath), ("--run", RunPath) })
+        if (Instruction is { Length: > 0 } && string.IsNullOrWhiteSpace(Instruction))
+            throw new ArgumentException("--instruction is whitespace only; leave it out for the model's default, or give \"\" for none.");
+        CheckOutputs(DataDir, Split, ResultsPath, RunPath);
+    }
+
+    /// <summary>
+    /// Refuses outputs that cannot be written or would replace an input (the split's corpus, queries or qrels, or
+    /// <paramref name="inputs"/>) in any spelling, and two outputs that are one file; checks that each output's folder
+    /// is writable. Runs before any model is loaded, so that an hour's evaluation is not lost to a bad path.
+    /// </summary>
+    public static void CheckOutputs(string dataDir, string split, string? resultsPath, string? runPath, params (string Option, string Path)[] inputs)
+    {
+        var read = BeirDataset.Files(dataDir, split).Concat(inputs).ToList();
+        foreach (var (option, path) in new[] { ("--output", resultsPath), ("--run", runPath) })
         {
-            if (path is not null && Directory.Exists(path)) throw new ArgumentException($"{option} {path} is a folder; expected a file path.");
+            if (path is null) continue;
+            OutputTarget.Check(path, option);
+            foreach (var (what, input) in read)
+            {
+                if (FileStat.SameFile(path, input))
+                    throw new ArgumentException($"{option} {path} is the {what} file {input}; write to another file.");
+            }
         }
-        if (ResultsPath is not null && RunPath is not null && Path.GetFullPath(ResultsPath) == Path.GetFullPath(RunPath))
-            throw new ArgumentException($"--output and --run are the same file ({ResultsPath}); give them different paths.");
+        if (resultsPath is not null && runPath is not null
+            && (FileStat.SameFile(resultsPath, runPath) || Path.GetFullPath(resultsPath) == Path.GetFullPath(runPath)))
+            throw new ArgumentException($"--output and --run are the same file ({resultsPath}); give them different paths.");
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Trainer.Checkpointing;
 
 namespace Trainer.Evaluation;
 
@@ -35,7 +36,7 @@ public static class EvaluationResults
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
-        OutputFile.WriteAtomically(path, buffer.ToArray());
+        OutputTarget.Write(path, "--output", buffer.ToArray());
     }
 
     /// <summary>One row per split: its name, its number of queries, and each measure's mean to 4 decimals.</summary>

@@ -65,7 +65,6 @@ public sealed record MineOptions(string ModelDir, string InputPath, string Outpu
             throw new ArgumentException("--instruction is whitespace only; leave it out (or give \"\") for no instruction.");
         DTypes.Parse(DType, "--dtype");
         DTypes.ParseDevice(Device, "--device");
-        JsonlOutput.CheckTarget(OutputPath, InputPath);
-        if (CorpusPath is not null) JsonlOutput.CheckTarget(OutputPath, CorpusPath);
+        JsonlOutput.CheckTarget(OutputPath, ("input", InputPath), ("corpus", CorpusPath));
     }
 }

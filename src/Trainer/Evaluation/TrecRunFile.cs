@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Trainer.Checkpointing;
 
 namespace Trainer.Evaluation;
 
@@ -30,7 +31,7 @@ public static class TrecRunFile
                     .Append(ranked[i].Score.ToString("R", CultureInfo.InvariantCulture)).Append(' ').Append(runName).Append('\n');
             }
         }
-        OutputFile.WriteAtomically(path, Encoding.UTF8.GetBytes(text.ToString()));
+        OutputTarget.Write(path, "--run", Encoding.UTF8.GetBytes(text.ToString()));
     }
 
     /// <summary>

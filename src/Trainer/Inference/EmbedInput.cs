@@ -23,8 +23,18 @@ public sealed record EmbedInput(JsonElement? Id, string? Text, string? Instructi
     /// </summary>
     public static IEnumerable<EmbedInput> Read(string path, int vocabSize)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Input file not found: {path}", path);
-        foreach (var line in Utf8Lines.Read(path))
+        if (path != Utf8Lines.StandardInput && !File.Exists(path)) throw new FileNotFoundException($"Input file not found: {path}", path);
+        using var stream = Utf8Lines.Open(path);
+        foreach (var input in Read(stream, path, vocabSize)) yield return input;
+    }
+
+    /// <summary>
+    /// The inputs of <paramref name="stream"/>, each line parsed as it is reached (so the stream is read once);
+    /// <paramref name="path"/> names it in errors.
+    /// </summary>
+    public static IEnumerable<EmbedInput> Read(Stream stream, string path, int vocabSize)
+    {
+        foreach (var line in Utf8Lines.Read(stream))
         {
             string where = $"{path}:{line.Number}";
             string text = line.TextOrThrow(where);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Trainer.Data;
 using Trainer.Models;
 using Trainer.Text;
 
@@ -35,7 +36,7 @@ public sealed record EmbedOptions(string? Model, string InputPath, string Output
         if (Instruction is { Length: > 0 } instruction && string.IsNullOrWhiteSpace(instruction))
             throw new ArgumentException("--instruction is whitespace only; leave it out (or give \"\") for no instruction.");
         DTypes.Parse(DType, "--dtype");
-        JsonlOutput.CheckTarget(OutputPath, InputPath);
+        JsonlOutput.CheckTarget(OutputPath, ("input", InputPath));
     }
 }
 
@@ -43,18 +44,20 @@ public sealed record EmbedOptions(string? Model, string InputPath, string Output
 /// File-to-file embedding and tokenization: JSONL in, JSONL out, in input order. The model, its adapter and the
 /// defaults for max_length and the query instruction are resolved first (<see cref="ModelSource"/>: a checkpoint's
 /// training settings or an export's <c>embedding_config.json</c>, unless given), and one log line says which values are
-/// used. The input is then checked line by line (a bad line stops the job before any model is loaded), then
-/// streamed: each round reads <see cref="EmbedOptions.ChunkLines"/> lines, encodes them and appends them to a
-/// temporary file that replaces the output at the end (see <see cref="JsonlOutput"/>). Progress (lines, rate) goes
-/// to the log every few seconds.
+/// used. The input is read once, front to back, so a pipe or <c>-</c> (standard input) works as a file does: each round
+/// reads <see cref="EmbedOptions.ChunkLines"/> lines, checks them, encodes them and appends them to the output (see
+/// <see cref="JsonlOutput"/>). The first round is read and checked before any model is loaded, so a bad line near the
+/// top stops the job at once; a bad line further down stops it there, naming file and line, and a file output is left
+/// as it was. An input without a line is refused, and the lines written are checked against the lines read before the
+/// output is committed. Progress (lines, rate, and the share of a regular file read) goes to the log every few seconds.
 /// </summary>
 public static class EmbedJob
 {
     /// <summary>Writes <c>{"input_ids": [...]}</c> per line: exactly the ids <see cref="Embed"/> feeds the model.</summary>
-    /// <param name="written">Called after each round with the lines written so far (flushed to the temporary file).</param>
+    /// <param name="written">Called after each round with the lines written so far (flushed to the output).</param>
     public static int Tokenize(EmbedOptions options, TextWriter? log = null, Action<int>? written = null)
     {
-        var job = Prepare(options, "tokenize", log ?? TextWriter.Null);
+        using var job = Prepare(options, "tokenize", log ?? TextWriter.Null);
         return Stream(options, job, "tokenize", log, written, (output, chunk, rows, _) =>
         {
             for (int i = 0; i < chunk.Length; i++)
@@ -70,10 +73,10 @@ public static class EmbedJob
     }
 
     /// <summary>Writes <c>{"embedding": [...]}</c> per line.</summary>
-    /// <param name="written">Called after each round with the lines written so far (flushed to the temporary file).</param>
+    /// <param name="written">Called after each round with the lines written so far (flushed to the output).</param>
     public static int Embed(EmbedOptions options, TextWriter? log = null, Action<int>? written = null)
     {
-        var job = Prepare(options, "embed", log ?? TextWriter.Null);
+        using var job = Prepare(options, "embed", log ?? TextWriter.Null);
         using var model = AdaptedModel.Load(job.Source.ModelDir, job.Source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
         var embedder = new TextEmbedder(model, options.BatchSize);
         return Stream(options, job, "embed", log, written, (output, chunk, rows, progress) =>
@@ -91,26 +94,57 @@ public static class EmbedJob
         });
     }
 
-    /// <summary>What a job runs with: the resolved model, the settings, the input's line count and (when some line has text) the tokenizer.</summary>
-    private sealed record Job(ModelSource Source, int MaxLength, string? Instruction, int VocabSize, int Lines, EmbeddingTokenizer? Tokenizer);
+    /// <summary>
+    /// What a job runs with: the resolved model and settings, the open input and its rounds (the first one already read
+    /// and checked), and the tokenizer (loaded at once when the first round has text, else when a text comes).
+    /// </summary>
+    private sealed class Job(ModelSource source, int maxLength, string? instruction, Lazy<EmbeddingTokenizer> tokenizer, Stream input,
+        IEnumerator<EmbedInput[]> rounds, EmbedInput[] first) : IDisposable
+    {
+        public ModelSource Source { get; } = source;
+        public int MaxLength { get; } = maxLength;
+        public string? Instruction { get; } = instruction;
+        public Stream Input { get; } = input;
+        public Lazy<EmbeddingTokenizer> Tokenizer { get; } = tokenizer;
 
-    /// <summary>Checks the options, resolves the model and its settings (reported in one line), and checks every input line; loads the tokenizer when some line has text.</summary>
+        /// <summary>The rounds in order, the first one included.</summary>
+        public IEnumerable<EmbedInput[]> Rounds()
+        {
+            yield return first;
+            while (rounds.MoveNext()) yield return rounds.Current;
+        }
+
+        public void Dispose()
+        {
+            rounds.Dispose();
+            Input.Dispose();
+        }
+    }
+
+    /// <summary>Checks the options and the output, resolves the model and its settings (reported in one line), opens the input and reads and checks its first round.</summary>
     private static Job Prepare(EmbedOptions options, string verb, TextWriter log)
     {
         options.Validate();
         var source = ModelSource.Resolve(options.Model, options.AdapterDir, options.BaseModel, log);
         var (maxLength, instruction, report) = source.Settings(options.MaxLength, options.Instruction);
         var config = ModelFamilies.Load(Path.Combine(source.ModelDir, PretrainedLoader.ConfigFile)).Config;
-        int lines = 0;
-        bool anyText = false;
-        foreach (var line in EmbedInput.Read(options.InputPath, config.VocabSize))
+        if (options.InputPath != Utf8Lines.StandardInput && !File.Exists(options.InputPath))
+            throw new FileNotFoundException($"Input file not found: {options.InputPath}", options.InputPath);
+        var input = Utf8Lines.Open(options.InputPath);
+        try
         {
-            lines++;
-            anyText |= line.InputIds is null;
+            var rounds = EmbedInput.Read(input, options.InputPath, config.VocabSize).Chunk(options.ChunkLines).GetEnumerator();
+            if (!rounds.MoveNext()) throw new InvalidDataException($"{options.InputPath}: no input lines (the input is empty or blank); nothing to {verb}.");
+            var job = new Job(source, maxLength, instruction, new(() => EmbeddingTokenizer.Load(source.ModelDir, config)), input, rounds, rounds.Current);
+            if (rounds.Current.Any(i => i.InputIds is null)) _ = job.Tokenizer.Value;
+            log.WriteLine($"{verb}: {source.ModelDir}{(source.AdapterDir is { } a ? $" + adapter {a}" : "")}; {report}"); // after the first round's check: a bad line there stays a one-line error
+            return job;
         }
-        var tokenizer = anyText ? EmbeddingTokenizer.Load(source.ModelDir, config) : null;
-        log.WriteLine($"{verb}: {source.ModelDir}{(source.AdapterDir is { } a ? $" + adapter {a}" : "")}; {report}"); // after the input check: a bad line stays a one-line error
-        return new Job(source, maxLength, instruction, config.VocabSize, lines, tokenizer);
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -122,27 +156,30 @@ public static class EmbedJob
     {
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        int done = 0;
+        long inputBytes = job.Input.CanSeek ? job.Input.Length : 0;
+        int done = 0, read = 0;
         void Report(int lines)
         {
             if (log is null || (clock.Elapsed - lastReport).TotalSeconds < 2) return;
             lastReport = clock.Elapsed;
-            double percent = 100.0 * lines / Math.Max(job.Lines, 1), rate = lines / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            log.WriteLine($"{verb}: {lines}/{job.Lines} lines ({percent:F1}%), {rate:F1} lines/s");
+            double rate = lines / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            string share = inputBytes > 0 ? $" ({100.0 * job.Input.Position / inputBytes:F1}% of the input read)" : "";
+            log.WriteLine($"{verb}: {lines} lines{share}, {rate:F1} lines/s");
         }
 
-        var tokenizer = job.Tokenizer;
         using var output = JsonlOutput.Create(options.OutputPath);
-        foreach (var chunk in EmbedInput.Read(options.InputPath, job.VocabSize).Chunk(options.ChunkLines))
+        foreach (var chunk in job.Rounds())
         {
-            var rows = chunk.Select(i => i.InputIds
-                ?? (tokenizer ??= EmbeddingTokenizer.Load(job.Source.ModelDir)).Encode(i.Text!, i.InstructionOr(job.Instruction), job.MaxLength)).ToList();
+            read += chunk.Length;
+            var rows = chunk.Select(i => i.InputIds ?? job.Tokenizer.Value.Encode(i.Text!, i.InstructionOr(job.Instruction), job.MaxLength)).ToList();
             write(output, chunk, rows, inChunk => Report(done + inChunk));
             output.Flush();
             done += chunk.Length;
             written?.Invoke(done);
             Report(done);
         }
+        if (output.Lines != read)
+            throw new InvalidOperationException($"{verb}: read {read} input line(s) but wrote {output.Lines}; the output {options.OutputPath} was not committed.");
         output.Commit();
         return done;
     }

@@ -7,12 +7,37 @@ public static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => RunWithInput(null, args);
+
+    /// <summary>Runs the CLI with <paramref name="stdin"/> piped to its standard input (then closed); null: no input redirection.</summary>
+    public static Result RunWithInput(string? stdin, params string[] args)
     {
-        var info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+            UseShellExecute = false,
+        };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "trainer.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
+        if (stdin is not null)
+        {
+            // written on its own task: a pipe holds 64 KiB, and the CLI may read it only after loading the model
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    process.StandardInput.Write(stdin);
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // the CLI exited without reading all of it: its exit code and stderr say why
+                }
+            });
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(3))) process.Kill(entireProcessTree: true);
