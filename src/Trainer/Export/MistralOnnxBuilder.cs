@@ -101,7 +101,7 @@ public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, Mistr
     /// <summary>cos/sin tables [S, Dh] in the model dtype; angles in float32 from the same inv_freq as the TorchSharp model.</summary>
     private (string Cos, string Sin) Rotary(string positions)
     {
-        using var invFreq = RotaryEmbedding.InverseFrequencies(_c.HeadDim, _c.RopeTheta);   // [Dh/2]
+        using var invFreq = RotaryEmbedding.InverseFrequencies(_c.HeadDim, _c.RopeTheta, scaling: _c.RopeScaling);   // [Dh/2]
         var inv = g.Initializer("rope.inv_freq", DataType.Float, [_c.HeadDim / 2], invFreq.bytes);
         var freqs = g.Node("Mul", [g.Node("Unsqueeze", [Cast(positions, DataType.Float), g.Int64s(1)]), inv]); // [S, Dh/2]
         var angles = g.Node("Concat", [freqs, freqs], OnnxGraph.Int("axis", -1));                                  // [S, Dh]

@@ -56,8 +56,14 @@ public class MistralConfigTests
     }
 
     [Theory]
-    [InlineData("rope_scaling", "{\"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}",
-        "rope_scaling = {\"factor\":8.0,\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,\"original_max_position_embeddings\":8192,\"rope_type\":\"llama3\"} is not supported; only null (plain RoPE with rope_theta) is implemented.")]
+    [InlineData("rope_scaling", "{\"factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"yarn\"}",
+        "rope_scaling = {\"factor\":4.0,\"original_max_position_embeddings\":8192,\"rope_type\":\"yarn\"} is not supported; only plain RoPE (null, or rope_type default) and rope_type llama3 (Llama 3.1's rescale) are implemented.")]
+    [InlineData("rope_scaling", "{\"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"rope_type\": \"llama3\"}",
+        "rope_scaling.original_max_position_embeddings = missing is invalid; a llama3 rope_scaling needs it as a number.")]
+    [InlineData("rope_scaling", "{\"factor\": 8.0, \"low_freq_factor\": 4.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}",
+        "rope_scaling.high_freq_factor = 4 is invalid; it must be greater than low_freq_factor (4).")]
+    [InlineData("rope_scaling", "{\"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\", \"beta_fast\": 32}",
+        "rope_scaling.beta_fast = 32 is not supported; a llama3 rope_scaling has factor, low_freq_factor, high_freq_factor, original_max_position_embeddings.")]
     [InlineData("rope_scaling", "{\"factor\": 2.0, \"type\": \"linear\"}", "rope_scaling = {\"factor\":2.0,\"type\":\"linear\"} is not supported")]
     [InlineData("rope_parameters", "{\"rope_type\": \"yarn\", \"rope_theta\": 10000.0, \"factor\": 4.0}", "rope_parameters = {\"rope_type\":\"yarn\",\"rope_theta\":10000.0,\"factor\":4.0} is not supported")]
     [InlineData("partial_rotary_factor", "0.5", "partial_rotary_factor = 0.5 is not supported; only 1 (rotary embedding over the whole head) is implemented.")]
@@ -104,6 +110,25 @@ public class MistralConfigTests
         Assert.Equal(10000.0, LoadEdited(j => j["rope_parameters"] = JsonNode.Parse("{\"rope_type\": \"default\", \"rope_theta\": 10000}")).RopeTheta);
         var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => j["rope_parameters"] = JsonNode.Parse("{\"rope_type\": \"default\", \"rope_theta\": 500000.0}")));
         Assert.Contains("rope_parameters.rope_theta = 500000.0 is not supported; it must equal rope_theta (10000.0) when both are given", e.Message);
+    }
+
+    [Fact]
+    public void A_llama3_rope_is_read_from_rope_scaling_or_rope_parameters_and_both_spellings_agree()
+    {
+        const string Values = "\"factor\": 32.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192";
+        var expected = new Trainer.Models.Modules.Llama3RopeScaling(32, 1, 4, 8192);
+        Assert.Equal(expected, LoadEdited(j => j["rope_scaling"] = JsonNode.Parse($"{{{Values}, \"rope_type\": \"llama3\"}}")).RopeScaling);
+        Assert.Equal(expected, LoadEdited(j => j["rope_scaling"] = JsonNode.Parse($"{{{Values}, \"type\": \"llama3\"}}")).RopeScaling);
+        var v5 = LoadEdited(j => { j.Remove("rope_theta"); j["rope_parameters"] = JsonNode.Parse($"{{{Values}, \"rope_type\": \"llama3\", \"rope_theta\": 500000.0}}"); });
+        Assert.Equal(expected, v5.RopeScaling);
+        Assert.Equal(5e5, v5.RopeTheta);
+        Assert.Null(LoadEdited(_ => { }).RopeScaling);
+        var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j =>
+        {
+            j["rope_scaling"] = JsonNode.Parse($"{{{Values}, \"rope_type\": \"llama3\"}}");
+            j["rope_parameters"] = JsonNode.Parse($"{{{Values.Replace("32.0", "8.0")}, \"rope_type\": \"llama3\"}}");
+        }));
+        Assert.Contains("it must agree with rope_scaling when both are given", e.Message);
     }
 
     [Fact]

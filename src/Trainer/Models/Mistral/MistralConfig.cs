@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Trainer.Models.Modules;
 
 namespace Trainer.Models.Mistral;
 
@@ -45,6 +46,9 @@ public sealed record MistralConfig : IDecoderConfig
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; }
     [JsonPropertyName("torch_dtype")] public string? TorchDType { get; init; }
 
+    /// <summary>Llama 3.1's frequency rescale, from <c>rope_scaling</c> (or transformers 5's <c>rope_parameters</c>) with rope type llama3; null: plain RoPE.</summary>
+    [JsonIgnore] public Llama3RopeScaling? RopeScaling { get; init; }
+
     /// <summary>Values quoted in error messages as a user wrote them ("&lt;s&gt;", not "\u003Cs\u003E").</summary>
     private static readonly JsonSerializerOptions AsWritten = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -57,8 +61,8 @@ public sealed record MistralConfig : IDecoderConfig
         try
         {
             if (JsonNode.Parse(File.ReadAllText(path)) is not JsonObject json) throw new InvalidDataException($"{path}: config.json must be a JSON object.");
-            CheckArchitectureKeys(json, path);
-            config = json.Deserialize<MistralConfig>();
+            var scaling = CheckArchitectureKeys(json, path);
+            config = json.Deserialize<MistralConfig>() is { } bound ? bound with { RopeScaling = scaling } : null;
         }
         catch (JsonException e)
         {
@@ -72,28 +76,54 @@ public sealed record MistralConfig : IDecoderConfig
     /// <summary>
     /// The pass over the raw JSON before binding. Refuses, naming the key, its value and what is supported, each HF key
     /// whose value would change the numerics of HF's <c>MistralModel</c>/<c>LlamaModel</c> in a way this model does not
-    /// implement: <c>rope_scaling</c> (linear, dynamic, yarn, llama3, ...) and transformers 5's <c>rope_parameters</c>
-    /// other than the default rope type, <c>partial_rotary_factor</c> ≠ 1, <c>attention_bias</c> or <c>mlp_bias</c>
+    /// implement: <c>rope_scaling</c> (linear, dynamic, yarn, ...) and transformers 5's <c>rope_parameters</c> other
+    /// than the default and llama3 rope types (llama3 is returned, its four values checked), <c>partial_rotary_factor</c> ≠ 1, <c>attention_bias</c> or <c>mlp_bias</c>
     /// true, <c>attention_dropout</c> ≠ 0 (HF applies it while training), and a <c>sliding_window</c> on a Llama
     /// config (HF's Llama ignores it; this model would apply it). Also normalises what binding cannot: a list-valued
     /// <c>bos_token_id</c>/<c>eos_token_id</c> becomes its first id, and the rope_theta of <c>rope_parameters</c>
     /// fills a missing top-level <c>rope_theta</c>.
     /// </summary>
-    private static void CheckArchitectureKeys(JsonObject json, string source)
+    private static Llama3RopeScaling? CheckArchitectureKeys(JsonObject json, string source)
     {
         InvalidDataException Unsupported(string key, JsonNode? value, string supported) =>
             new($"{source}: {key} = {value?.ToJsonString(AsWritten) ?? "null"} is not supported; {supported}.");
         static double? Number(JsonNode? node) => node?.GetValueKind() == JsonValueKind.Number ? node.GetValue<double>() : null;
         static bool Is(JsonNode? node, double number) => Number(node) == number;
         static bool IsText(JsonNode? node, string text) => node?.GetValueKind() == JsonValueKind.String && node.GetValue<string>() == text;
-        static bool IsDefaultRope(JsonObject rope) => (rope["rope_type"] ?? rope["type"]) is not { } type || IsText(type, "default");
+        static bool IsRope(JsonObject rope, string kind) => (rope["rope_type"] ?? rope["type"]) is not { } type ? kind == "default" : IsText(type, kind);
+        const string Supported = "only plain RoPE (null, or rope_type default) and rope_type llama3 (Llama 3.1's rescale) are implemented";
+        string[] llama3Keys = ["factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"];
 
-        if (json["rope_scaling"] is { } scaling && !(scaling is JsonObject s && IsDefaultRope(s)))
-            throw Unsupported("rope_scaling", scaling, "only null (plain RoPE with rope_theta) is implemented");
+        Llama3RopeScaling? Llama3(string key, JsonObject rope, IEnumerable<string> alsoAllowed)
+        {
+            var allowed = llama3Keys.Concat(alsoAllowed).Concat(["rope_type", "type"]).ToHashSet();
+            if (rope.FirstOrDefault(kv => !allowed.Contains(kv.Key)) is { Key: { } unknown } extra)
+                throw Unsupported($"{key}.{unknown}", extra.Value, $"a llama3 {key} has {string.Join(", ", llama3Keys)}");
+            double Value(string field) => Number(rope[field])
+                ?? throw new InvalidDataException($"{source}: {key}.{field} = {rope[field]?.ToJsonString(AsWritten) ?? "missing"} is invalid; a llama3 {key} needs it as a number.");
+            var scaling = new Llama3RopeScaling(Value("factor"), Value("low_freq_factor"), Value("high_freq_factor"), Value("original_max_position_embeddings"));
+            scaling.Validate(key, source);
+            return scaling;
+        }
+
+        Llama3RopeScaling? scaling = null;
+        if (json["rope_scaling"] is { } ropeScaling)
+        {
+            if (ropeScaling is not JsonObject s || !(IsRope(s, "default") || IsRope(s, "llama3"))) throw Unsupported("rope_scaling", ropeScaling, Supported);
+            if (IsRope(s, "llama3")) scaling = Llama3("rope_scaling", s, []);
+        }
         if (json["rope_parameters"] is { } parameters)
         {
-            if (parameters is not JsonObject p || !IsDefaultRope(p) || p.Any(kv => kv.Key is not ("rope_type" or "type" or "rope_theta")))
-                throw Unsupported("rope_parameters", parameters, "only {\"rope_type\": \"default\", \"rope_theta\": θ} (plain RoPE) is implemented");
+            if (parameters is not JsonObject p || !(IsRope(p, "default") || IsRope(p, "llama3"))) throw Unsupported("rope_parameters", parameters, Supported);
+            if (IsRope(p, "default") && p.FirstOrDefault(kv => kv.Key is not ("rope_type" or "type" or "rope_theta")) is { Key: { } unknown } extra)
+                throw Unsupported($"rope_parameters.{unknown}", extra.Value, "a default rope_parameters has only rope_type and rope_theta");
+            if (IsRope(p, "llama3"))
+            {
+                var fromParameters = Llama3("rope_parameters", p, ["rope_theta"]);
+                if (scaling is not null && scaling != fromParameters)
+                    throw Unsupported("rope_parameters", parameters, "it must agree with rope_scaling when both are given");
+                scaling = fromParameters;
+            }
             if (p["rope_theta"] is { } theta)
             {
                 if (json["rope_theta"] is { } top && Number(top) != Number(theta))
@@ -117,6 +147,7 @@ public sealed record MistralConfig : IDecoderConfig
                 throw Unsupported(key, ids, "an integer, or a non-empty list of integers (its first id is used)");
             json[key] = ids[0]!.DeepClone();
         }
+        return scaling;
     }
 
     /// <summary>Whether the parameter count, and its size in bytes at up to 8 bytes per parameter, fit in a long.</summary>

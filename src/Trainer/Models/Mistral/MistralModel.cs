@@ -59,7 +59,7 @@ public sealed class MistralModel : EmbeddingDecoder
         using var scope = NewDisposeScope();
         var packing = PackTokens ? TokenPacking.Of(attentionMask) : TokenPacking.Grid(inputIds.shape[0], inputIds.shape[1], inputIds.device);
         var x = embed_tokens.call(packing.Pack(inputIds));                                                  // [T, H]
-        var (cos, sin) = RotaryEmbedding.Tables(inputIds.shape[1], Config.HeadDim, Config.RopeTheta, x.dtype, x.device); // [S, Dh]
+        var (cos, sin) = RotaryEmbedding.Tables(inputIds.shape[1], Config.HeadDim, Config.RopeTheta, x.dtype, x.device, Config.RopeScaling); // [S, Dh]
         var positions = packing.Positions(x.device);                                                        // [T]
         var mask = ExplicitMask ? AttentionMask.Build(attentionMask, Config.SlidingWindow, x.dtype) : AttentionMask.For(attentionMask, Config.SlidingWindow, x.dtype);
         var inputs = new AttentionInputs(cos.index_select(0, positions).unsqueeze(1), sin.index_select(0, positions).unsqueeze(1), mask, packing);
