@@ -127,7 +127,8 @@ public static class HardNegativeMiner
             output.Commit();
         }
         if (shortRows > 0)
-            log.WriteLine($"mine: {shortRows} row(s) had fewer than {options.Negatives} candidates in ranks {options.RangeStart + 1}-{options.RangeEnd} and got all they had");
+            log.WriteLine($"mine: {shortRows} row(s) had fewer than {options.Negatives} candidates in ranks {options.RangeStart + 1}-{options.RangeEnd}" +
+                          $"{(options.Guard.IsOn ? " of those the guards let through" : "")} and got all they had");
         return new Summary(rows.Count, queries.Count, documents.Count, shortRows, normalized, missing.Count, missing.Take(MissingExamplesShown).ToList());
     }
 

@@ -124,6 +124,13 @@ public class HardNegativeMinerTests
         for (int r = 0; r < Rows.Length; r++)
             Assert.Equal(Candidates(r, CorpusTexts()).Where((_, i) => all[r][i] <= max), lines[r].Neg);
         Assert.Equal(Candidates(0, CorpusTexts()).Skip(5), lines[0].Neg);
+
+        // below every score: no row gets a negative, and the log says the guards did it
+        var log = new StringWriter();
+        var summary = HardNegativeMiner.Mine(Options(train, corpus, output) with { MaxScore = -1 }, log);
+        Assert.Equal(5, summary.ShortRows);
+        Assert.All(ReadOutput(output), line => Assert.Empty(line.Neg));
+        Assert.Contains("mine: 5 row(s) had fewer than 7 candidates in ranks 11-100 of those the guards let through and got all they had", log.ToString());
     }
 
     /// <summary>--relative-margin against the independent scores: the positive is the query's top document; the ceiling falls between the 2nd and 3rd candidates.</summary>
