@@ -27,8 +27,8 @@ namespace Trainer.Evaluation;
 /// (a positive written "title\ntext" is the document "title. text").</item>
 /// <item>A positive found nowhere in the corpus cannot be excluded: a near copy of it may rank first. Such positives
 /// are counted and the first few named (row and start of the text) in the log and the <see cref="Summary"/>; the row
-/// is still written, with its positives as they are. The false-negative guards below catch near copies, since a near
-/// copy scores about as the positive does.</item>
+/// is still written, with its positives as they are. A margin guard below skips a near copy whose score is within
+/// the margin of the positive's (the positive is embedded on its own for its score).</item>
 /// <item>The false-negative guards of sentence-transformers (<see cref="FalseNegativeGuard"/>, off by default) skip
 /// candidates scoring above a ceiling: the positive's score minus <see cref="MineOptions.AbsoluteMargin"/>, times
 /// (1 − <see cref="MineOptions.RelativeMargin"/>), or <see cref="MineOptions.MaxScore"/>. The positive's score is the
@@ -53,8 +53,8 @@ public static class HardNegativeMiner
     /// positives found in the corpus only after normalising (see <see cref="DocumentLookup"/>), positives not found
     /// at all and the first <see cref="MissingExamplesShown"/> of those (row and start of the text).
     /// </summary>
-    public sealed record Summary(int Rows, int Queries, int Documents, int ShortRows, int NormalizedPositives = 0, int MissingPositives = 0,
-        IReadOnlyList<string>? MissingExamples = null);
+    public sealed record Summary(int Rows, int Queries, int Documents, int ShortRows, int NormalizedPositives, int MissingPositives,
+        IReadOnlyList<string> MissingExamples);
 
     /// <summary>Positives not found in the corpus that the log and the summary name.</summary>
     public const int MissingExamplesShown = 5;

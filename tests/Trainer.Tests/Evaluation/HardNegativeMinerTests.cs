@@ -30,7 +30,7 @@ public class HardNegativeMinerTests
         var summary = HardNegativeMiner.Mine(Options(train, corpus, output) with { RangeStart = 0, RangeEnd = 1000, Negatives = 1000 }, log);
 
         Assert.Equal((5, 4, 30, 5, 0, 0), (summary.Rows, summary.Queries, summary.Documents, summary.ShortRows, summary.NormalizedPositives, summary.MissingPositives));
-        Assert.Empty(summary.MissingExamples!);
+        Assert.Empty(summary.MissingExamples);
         Assert.Contains($"{corpus}: 30 distinct documents (1 exact-text duplicate(s) and 1 empty document(s) left out)", log.ToString());
         var lines = ReadOutput(output);
         Assert.Equal(5, lines.Count);
@@ -79,7 +79,7 @@ public class HardNegativeMinerTests
         Assert.Equal([29, 29, 29], lines.Select(l => l.Neg.Count));
         Assert.Equal((2, 1), (summary.NormalizedPositives, summary.MissingPositives));
         string named = $"{train}:3: \"A claim about kidneys that no document o…\"";
-        Assert.Equal([named], summary.MissingExamples!);
+        Assert.Equal([named], summary.MissingExamples);
         Assert.Contains($"mine: 2 positive(s) matched a document of {corpus} only after normalising whitespace or the title/text join", log.ToString());
         Assert.Contains($"mine: warning: 1 positive(s) are not in {corpus}, so nothing is excluded as theirs and a near copy may be mined as a negative; first 1: {named}. ", log.ToString());
     }
