@@ -6,7 +6,8 @@ namespace Trainer.Cli;
 
 /// <summary>
 /// <c>trainer mine --model DIR [--adapter DIR] [--base-model DIR] --input TRAIN --output OUT.jsonl [--corpus corpus.jsonl] [--range 10-100]
-/// [--negatives 7] [--seed 42] [--instruction TEXT] [--max-length N] [--batch-size 16] [--device cpu] [--dtype float32]</c>.
+/// [--negatives 7] [--seed 42] [--absolute-margin X] [--relative-margin X] [--max-score X] [--instruction TEXT] [--max-length N] [--batch-size 16]
+/// [--device cpu] [--dtype float32]</c>.
 /// </summary>
 public static class MineCommand
 {
@@ -18,6 +19,15 @@ public static class MineCommand
         var range = new Option<string>("--range") { DefaultValueFactory = _ => "10-100", Description = "START-END: sample from 1-based ranks START+1..END (FlagEmbedding's range_for_sampling; positives removed first)" };
         var negatives = new Option<int>("--negatives") { DefaultValueFactory = _ => 7, Description = "Negatives per row (all candidates when fewer)" };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42, Description = "Seed of the per-row sampling" };
+        var absoluteMargin = new Option<double?>("--absolute-margin")
+        {
+            Description = "Skip candidates scoring above the positive's score minus X (the query's lowest-scoring positive; off by default; skipped candidates are not ranked)",
+        };
+        var relativeMargin = new Option<double?>("--relative-margin")
+        {
+            Description = "Skip candidates scoring above the positive's score times (1 - X), e.g. 0.05 (off by default; skipped candidates are not ranked)",
+        };
+        var maxScore = new Option<double?>("--max-score") { Description = "Skip candidates scoring above X (cosine; off by default; skipped candidates are not ranked)" };
         var instruction = new Option<string?>("--instruction")
         {
             Description = "Query instruction for rows without their own (default: the checkpoint's data.default_instruction or the export's default_instruction; \"\" for none)",
@@ -25,7 +35,7 @@ public static class MineCommand
         var output = new Option<string>("--output") { Required = true, Description = "FlagEmbedding JSONL (query, pos, neg, instruction), one line per input row" };
         var command = new Command("mine", "Mine hard negatives: rank a corpus for each training query and sample negatives from a rank range.")
         {
-            input, corpus, range, negatives, seed, instruction, output,
+            input, corpus, range, negatives, seed, absoluteMargin, relativeMargin, maxScore, instruction, output,
         };
         shared.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -41,6 +51,9 @@ public static class MineCommand
                 RangeEnd = end,
                 Negatives = r.GetValue(negatives),
                 Seed = r.GetValue(seed),
+                AbsoluteMargin = r.GetValue(absoluteMargin),
+                RelativeMargin = r.GetValue(relativeMargin),
+                MaxScore = r.GetValue(maxScore),
                 Instruction = queryInstruction,
                 MaxLength = length,
                 BatchSize = r.GetValue(shared.BatchSize),

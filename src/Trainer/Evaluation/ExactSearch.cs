@@ -19,13 +19,19 @@ namespace Trainer.Evaluation;
 /// and the document's rank in id order in the low 30 bits, so <c>topk</c> over keys is score descending, then id
 /// descending. The written run, trec_eval and <see cref="RetrievalMetrics"/> therefore all see the same ranking.
 /// </para>
+/// <para>
+/// Optionally each query has a ceiling: a document scoring above it (in float32) is never kept, so the k kept are the
+/// best k at or below it (hard-negative mining's false-negative guards, <see cref="FalseNegativeGuard"/>).
+/// </para>
 /// </summary>
 public sealed class ExactSearch : IDisposable
 {
     private const int DocBits = 30;
     private const long MantissaScale = 1L << 24;
+    private const long AboveCeiling = long.MinValue;   // below every key: such documents sort last and are dropped
 
     private readonly Tensor _queries;          // [Q, H], unit rows
+    private readonly Tensor? _ceilings;        // [Q, 1] float32, or null for none
     private readonly long[] _docRank;         // document index → rank of its id in ascending id order
     private readonly string[] _idsByRank;
     private readonly int _topK;
@@ -41,7 +47,8 @@ public sealed class ExactSearch : IDisposable
     /// <param name="documentIds">The corpus ids, in the order the chunks will bring their embeddings; unique.</param>
     /// <param name="topK">Documents kept per query.</param>
     /// <param name="blockSize">Documents scored per matrix product (B).</param>
-    public ExactSearch(Tensor queries, IReadOnlyList<string> documentIds, int topK, int blockSize = 4096)
+    /// <param name="ceilings">Per query, the highest score a kept document may have (+∞ for no limit); null for none.</param>
+    public ExactSearch(Tensor queries, IReadOnlyList<string> documentIds, int topK, int blockSize = 4096, IReadOnlyList<double>? ceilings = null)
     {
         if (queries.dim() != 2) throw new ArgumentException($"query embeddings must be [queries, hidden], got [{string.Join(", ", queries.shape)}].");
         if (topK < 1) throw new ArgumentOutOfRangeException(nameof(topK), topK, "top-k must be at least 1.");
@@ -58,10 +65,14 @@ public sealed class ExactSearch : IDisposable
             _docRank[byId[rank]] = rank;
             _idsByRank[rank] = documentIds[byId[rank]];
         }
+        if (ceilings is not null && ceilings.Count != queries.shape[0])
+            throw new ArgumentException($"{ceilings.Count} ceilings were given for {queries.shape[0]} queries; give one per query.");
         (_topK, _blockSize) = (topK, blockSize);
         using var scope = NewDisposeScope();
         CheckFinite(queries, "query embeddings");
         _queries = nn.functional.normalize(queries.to(ScalarType.Float32), p: 2, dim: 1).DetachFromDisposeScope();
+        _ceilings = ceilings is null ? null
+            : tensor(ceilings.Select(c => (float)c).ToArray(), [ceilings.Count, 1], device: _queries.device).DetachFromDisposeScope();
     }
 
     /// <summary>Documents whose embeddings have been added so far.</summary>
@@ -109,9 +120,9 @@ public sealed class ExactSearch : IDisposable
         var results = new IReadOnlyList<ScoredDoc>[queries];
         for (int q = 0; q < queries; q++)
         {
-            var row = new ScoredDoc[k];
-            for (int i = 0; i < k; i++)
-                row[i] = new ScoredDoc(_idsByRank[keys[q * k + i] & ((1L << DocBits) - 1)], scores[q * k + i]);
+            var row = new List<ScoredDoc>(k);
+            for (int i = 0; i < k && keys[q * k + i] != AboveCeiling; i++)
+                row.Add(new ScoredDoc(_idsByRank[keys[q * k + i] & ((1L << DocBits) - 1)], scores[q * k + i]));
             results[q] = row;
         }
         return results;
@@ -128,6 +139,7 @@ public sealed class ExactSearch : IDisposable
     public void Dispose()
     {
         _queries.Dispose();
+        _ceilings?.Dispose();
         _pending.ForEach(t => t.Dispose());
         _bestKeys?.Dispose();
         _bestScores?.Dispose();
@@ -156,6 +168,7 @@ public sealed class ExactSearch : IDisposable
             var scores = _queries.matmul(docs.t());                                                              // [Q, B]
             var ranks = tensor(_docRank.AsSpan(_scored, count).ToArray(), device: _queries.device);              // [B]
             var keys = (SortKeys(scores) * rankRange).add(ranks.unsqueeze(0), alpha: one);                       // [Q, B]
+            if (_ceilings is not null) keys = keys.masked_fill(scores > _ceilings, AboveCeiling);               // [Q, B] vs [Q, 1]
             if (_bestKeys is not null)
             {
                 keys = cat([_bestKeys, keys], 1);                                                                // [Q, k' + B]

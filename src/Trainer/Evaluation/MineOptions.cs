@@ -41,6 +41,18 @@ public sealed record MineOptions(string ModelDir, string InputPath, string Outpu
     /// <summary>Corpus documents tokenized and embedded per round: what bounds the memory of the corpus pass.</summary>
     public int ChunkDocuments { get; init; } = 4096;
 
+    /// <summary>Skip a candidate scoring above the positive's score minus this (sentence-transformers' absolute_margin); null: off.</summary>
+    public double? AbsoluteMargin { get; init; }
+
+    /// <summary>Skip a candidate scoring above the positive's score times (1 − this) (sentence-transformers' relative_margin); null: off.</summary>
+    public double? RelativeMargin { get; init; }
+
+    /// <summary>Skip a candidate scoring above this (sentence-transformers' max_score); null: off.</summary>
+    public double? MaxScore { get; init; }
+
+    /// <summary>The false-negative guards these options set.</summary>
+    public FalseNegativeGuard Guard => new(AbsoluteMargin, RelativeMargin, MaxScore);
+
     /// <summary>Parses <c>START-END</c> (non-negative integers, START &lt; END).</summary>
     public static (int Start, int End) ParseRange(string text)
     {
@@ -61,6 +73,7 @@ public sealed record MineOptions(string ModelDir, string InputPath, string Outpu
         if (MaxLength < 2) throw new ArgumentException($"--max-length = {MaxLength} is invalid; it must be at least 2 (BOS and EOS).");
         if (BatchSize < 1) throw new ArgumentException($"--batch-size = {BatchSize} is invalid; it must be at least 1.");
         if (ChunkDocuments < 1) throw new ArgumentException($"ChunkDocuments = {ChunkDocuments} is invalid; it must be at least 1.");
+        Guard.Validate();
         if (Instruction is { Length: > 0 } instruction && string.IsNullOrWhiteSpace(instruction))
             throw new ArgumentException("--instruction is whitespace only; leave it out (or give \"\") for no instruction.");
         DTypes.Parse(DType, "--dtype");

@@ -27,6 +27,33 @@ public class ExactSearchTests
     }
 
     /// <summary>
+    /// With a ceiling per query, a document scoring above it is never kept, and k counts the documents at or below it:
+    /// the result is the unlimited ranking without the documents above the ceiling, cut at k (whatever the blocks).
+    /// </summary>
+    [Fact]
+    public void A_ceiling_drops_the_documents_above_it_before_the_top_k_is_taken()
+    {
+        using var queries = Random(7, 1);
+        using var corpus = Random(Ids.Length, 2);
+        var all = SearchInChunks(queries, corpus, Ids, 5, Ids.Length);
+        // query q's ceiling halfway between its (q+1)-th and (q+2)-th scores; the last query has none
+        var ceilings = all.Select((row, q) => q == all.Length - 1 ? double.PositiveInfinity : (row[q].Score + row[q + 1].Score) / 2).ToArray();
+        using var search = new ExactSearch(queries, Ids, topK: 4, blockSize: 8, ceilings: ceilings);
+        search.Add(corpus);
+        var capped = search.Results();
+        for (int q = 0; q < all.Length; q++)
+        {
+            int above = q == all.Length - 1 ? 0 : q + 1;
+            Assert.Equal(all[q].Skip(above).Take(4).Select(d => d.DocId), capped[q].Select(d => d.DocId));
+        }
+        // a ceiling below every score keeps nothing
+        using var none = new ExactSearch(queries, Ids, 4, ceilings: Enumerable.Repeat(-2.0, 7).ToArray());
+        none.Add(corpus);
+        Assert.All(none.Results(), row => Assert.Empty(row));
+        Assert.Contains("one per query", Assert.Throws<ArgumentException>(() => new ExactSearch(queries, Ids, 4, ceilings: [0.5])).Message);
+    }
+
+    /// <summary>
     /// Blocks of 8 documents (0-7, 8-15, 16-22) whatever the chunks: chunks of 1, 2, 5 or 22 documents straddle the
     /// blocks in different ways, and one chunk of 40 would not fit (the corpus has 23), so every chunking is compared
     /// with adding the whole corpus at once. Same ids, same scores, bit for bit.

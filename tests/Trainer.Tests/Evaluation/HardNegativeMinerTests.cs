@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using Trainer.Data;
 using Trainer.Evaluation;
 using static Trainer.Tests.Evaluation.MiningFixture;
@@ -27,7 +29,8 @@ public class HardNegativeMinerTests
         var log = new StringWriter();
         var summary = HardNegativeMiner.Mine(Options(train, corpus, output) with { RangeStart = 0, RangeEnd = 1000, Negatives = 1000 }, log);
 
-        Assert.Equal(new HardNegativeMiner.Summary(Rows: 5, Queries: 4, Documents: 30, ShortRows: 5), summary);
+        Assert.Equal((5, 4, 30, 5, 0, 0), (summary.Rows, summary.Queries, summary.Documents, summary.ShortRows, summary.NormalizedPositives, summary.MissingPositives));
+        Assert.Empty(summary.MissingExamples);
         Assert.Contains($"{corpus}: 30 distinct documents (1 exact-text duplicate(s) and 1 empty document(s) left out)", log.ToString());
         var lines = ReadOutput(output);
         Assert.Equal(5, lines.Count);
@@ -44,6 +47,108 @@ public class HardNegativeMinerTests
         Assert.Equal(28, lines[3].Neg.Count);
         Assert.Equal(29, lines[4].Neg.Count);
         Assert.Equal(Ranking(Rows[3].Query, null, CorpusTexts(), MaxLength)[0], DocumentText(10));
+    }
+
+    /// <summary>
+    /// Issue #26: a positive written "title\ntext" (the corpus joins "title. text") or with other whitespace was not
+    /// found, so its own document came back as a negative, silently. Now it is found after normalising; a positive
+    /// that is nowhere in the corpus is counted and named (file:line and its start) in the log and the summary.
+    /// </summary>
+    [Fact]
+    public void A_positive_written_title_newline_text_is_found_in_the_corpus_and_never_its_own_negative()
+    {
+        var (folder, corpus, _) = Write();
+        var train = Path.Combine(folder, "split.jsonl");
+        string split = Document(3).Title + "\n" + Document(3).Text, spaced = "  " + DocumentText(5).Replace(" ", "   \t", StringComparison.Ordinal);
+        const string nowhere = "A claim about kidneys that no document of this corpus makes.";
+        File.WriteAllLines(train,
+        [
+            JsonSerializer.Serialize(new { query = Rows[0].Query, pos = new[] { split } }),
+            JsonSerializer.Serialize(new { query = Rows[4].Query, pos = new[] { spaced } }),
+            JsonSerializer.Serialize(new { query = Rows[2].Query, pos = new[] { DocumentText(7), nowhere } }),
+        ]);
+        var output = Path.Combine(folder, "mined.jsonl");
+        var log = new StringWriter();
+        var summary = HardNegativeMiner.Mine(Options(train, corpus, output) with { RangeStart = 0, RangeEnd = 1000, Negatives = 1000 }, log);
+
+        var lines = ReadOutput(output);
+        Assert.Equal([split], lines[0].Pos);
+        Assert.DoesNotContain(DocumentText(3), lines[0].Neg);
+        Assert.DoesNotContain(DocumentText(5), lines[1].Neg);
+        Assert.DoesNotContain(DocumentText(7), lines[2].Neg);
+        Assert.Equal([29, 29, 29], lines.Select(l => l.Neg.Count));
+        Assert.Equal((2, 1), (summary.NormalizedPositives, summary.MissingPositives));
+        string named = $"{train}:3: \"A claim about kidneys that no document o…\"";
+        Assert.Equal([named], summary.MissingExamples);
+        Assert.Contains($"mine: 2 positive(s) matched a document of {corpus} only after normalising whitespace or the title/text join", log.ToString());
+        Assert.Contains($"mine: warning: 1 positive(s) are not in {corpus}, so nothing is excluded as theirs and a near copy may be mined as a negative; first 1: {named}. ", log.ToString());
+    }
+
+    /// <summary>
+    /// --absolute-margin against the independent scores. The query's positives are its 1st and 3rd ranked documents,
+    /// so its positive score is the 3rd's (the lowest), and the 2nd ranked document, above it, is skipped like the
+    /// two candidates after it; the window is counted after them.
+    /// </summary>
+    [Fact]
+    public void The_absolute_margin_skips_candidates_near_the_weakest_positive_before_ranks_are_counted()
+    {
+        var (folder, corpus, _) = Write();
+        string query = Rows[2].Query;
+        var ranking = Ranking(query, null, CorpusTexts(), MaxLength);
+        var scores = Scores(query, null, ranking, MaxLength);
+        var train = Path.Combine(folder, "top.jsonl");
+        File.WriteAllLines(train, [JsonSerializer.Serialize(new { query, pos = new[] { ranking[0], ranking[2] } })]);
+        // the ceiling halfway between the 5th and 6th ranked documents: ranks 2, 4 and 5 are skipped
+        double margin = scores[2] - (scores[4] + scores[5]) / 2;
+        Assert.True(margin > 1e-4 && scores[4] - scores[5] > 1e-4, $"the fixture no longer suits: {string.Join(", ", scores.Take(6))}");
+        var output = Path.Combine(folder, "mined.jsonl");
+        var log = new StringWriter();
+        HardNegativeMiner.Mine(Options(train, corpus, output) with { RangeStart = 2, RangeEnd = 8, Negatives = 100, AbsoluteMargin = margin }, log);
+
+        Assert.Equal(ranking.GetRange(5 + 2, 6), ReadOutput(output)[0].Neg);   // ranks 3..8 of those below the ceiling
+        Assert.Contains($"mine: skipping candidates with score > positive - {margin.ToString(CultureInfo.InvariantCulture)} (positive: the query's lowest-scoring positive)", log.ToString());
+    }
+
+    /// <summary>--max-score against the independent scores of every row: nothing above it, nothing below it left out.</summary>
+    [Fact]
+    public void Max_score_leaves_every_candidate_at_or_below_it_and_no_other()
+    {
+        var (folder, corpus, train) = Write();
+        var all = Enumerable.Range(0, Rows.Length).Select(r => Scores(Rows[r].Query, Rows[r].Instruction, Candidates(r, CorpusTexts()), MaxLength)).ToList();
+        // halfway between row 0's 5th and 6th candidates
+        double max = (all[0][4] + all[0][5]) / 2;
+        var output = Path.Combine(folder, "max.jsonl");
+        HardNegativeMiner.Mine(Options(train, corpus, output) with { RangeStart = 0, RangeEnd = 1000, Negatives = 1000, MaxScore = max });
+
+        var lines = ReadOutput(output);
+        for (int r = 0; r < Rows.Length; r++)
+            Assert.Equal(Candidates(r, CorpusTexts()).Where((_, i) => all[r][i] <= max), lines[r].Neg);
+        Assert.Equal(Candidates(0, CorpusTexts()).Skip(5), lines[0].Neg);
+
+        // below every score: no row gets a negative, and the log says the guards did it
+        var log = new StringWriter();
+        var summary = HardNegativeMiner.Mine(Options(train, corpus, output) with { MaxScore = -1 }, log);
+        Assert.Equal(5, summary.ShortRows);
+        Assert.All(ReadOutput(output), line => Assert.Empty(line.Neg));
+        Assert.Contains("mine: 5 row(s) had fewer than 7 candidates in ranks 11-100 of those the guards let through and got all they had", log.ToString());
+    }
+
+    /// <summary>--relative-margin against the independent scores: the positive is the query's top document; the ceiling falls between the 2nd and 3rd candidates.</summary>
+    [Fact]
+    public void The_relative_margin_skips_candidates_above_a_fraction_of_the_positive()
+    {
+        var (folder, corpus, _) = Write();
+        var (query, instruction) = (Rows[4].Query, Rows[4].Instruction);
+        var ranking = Ranking(query, instruction, CorpusTexts(), MaxLength);
+        var scores = Scores(query, instruction, ranking, MaxLength);
+        var train = Path.Combine(folder, "top.jsonl");
+        File.WriteAllLines(train, [JsonSerializer.Serialize(new { query, pos = new[] { ranking[0] }, instruction })]);
+        double relative = 1 - (scores[2] + scores[3]) / 2 / scores[0];    // candidates are ranks 2.., so ranks 2 and 3 are skipped
+        Assert.True(relative is > 0 and < 1 && scores[2] - scores[3] > 1e-4, $"the fixture no longer suits: {string.Join(", ", scores.Take(4))}");
+        var output = Path.Combine(folder, "mined.jsonl");
+        HardNegativeMiner.Mine(Options(train, corpus, output) with { RangeStart = 1, RangeEnd = 4, Negatives = 100, RelativeMargin = relative });
+
+        Assert.Equal(ranking.GetRange(3 + 1, 3), ReadOutput(output)[0].Neg);
     }
 
     [Fact]

@@ -74,6 +74,13 @@ public static class MiningFixture
     /// <summary><paramref name="texts"/> in descending cosine similarity to the query, each text embedded on its own.</summary>
     public static List<string> Ranking(string query, string? instruction, IReadOnlyList<string> texts, int maxLength)
     {
+        var scores = Scores(query, instruction, texts, maxLength);
+        return Enumerable.Range(0, texts.Count).OrderByDescending(i => scores[i]).Select(i => texts[i]).ToList();
+    }
+
+    /// <summary>The cosine similarity of the query to each text, in double precision, each text embedded on its own.</summary>
+    public static double[] Scores(string query, string? instruction, IReadOnlyList<string> texts, int maxLength)
+    {
         using var model = PretrainedLoader.Load(TestPaths.TinyMistral, ScalarType.Float32);
         var tokenizer = EmbeddingTokenizer.Load(TestPaths.TinyMistral);
         var embedder = new TextEmbedder(model, batchSize: 1);
@@ -85,7 +92,7 @@ public static class MiningFixture
             for (int i = 0; i < a.Length; i++) (dot, na, nb) = (dot + (double)a[i] * b[i], na + (double)a[i] * a[i], nb + (double)b[i] * b[i]);
             return dot / Math.Sqrt(na * nb);
         }
-        return Enumerable.Range(0, texts.Count).OrderByDescending(i => Cosine(q, docs[i])).Select(i => texts[i]).ToList();
+        return docs.Select(d => Cosine(q, d)).ToArray();
     }
 
     /// <summary>The output's lines as (query, pos, neg, instruction or null).</summary>

@@ -1,0 +1,34 @@
+using Trainer.Evaluation;
+using static Trainer.Evaluation.DocumentLookup.Match;
+
+namespace Trainer.Tests.Evaluation;
+
+/// <summary>Positives against corpus texts built as <see cref="BeirDataset.DocumentText"/> builds them.</summary>
+public class DocumentLookupTests
+{
+    private static readonly string[] Corpus =
+    [
+        BeirDataset.DocumentText("Sleep and the liver", "Night shifts change liver enzymes."),   // "Sleep and the liver. Night shifts …"
+        BeirDataset.DocumentText("Does diet matter?", "Yes, in mice."),                            // "Does diet matter? Yes, in mice."
+        "An untitled   abstract\nover two lines.",
+        BeirDataset.DocumentText("", "A text alone."),
+    ];
+
+    [Theory]
+    [InlineData("Sleep and the liver. Night shifts change liver enzymes.", 0, Exact)]
+    [InlineData("Sleep and the liver\nNight shifts change liver enzymes.", 0, Normalized)]          // title\ntext
+    [InlineData("  Sleep and the liver\n\n  Night shifts change liver enzymes.\n", 0, Normalized)]
+    [InlineData("Sleep  and the liver.\tNight shifts change liver enzymes.", 0, Normalized)]         // whitespace only
+    [InlineData("Does diet matter?\nYes, in mice.", 1, Normalized)]                                 // no '.' after '?'
+    [InlineData("An untitled abstract over two lines.", 2, Normalized)]
+    [InlineData("A text alone.", 3, Exact)]
+    [InlineData("Sleep and the liver Night shifts change liver enzymes.", -1, None)]               // the join's '.' is missing
+    [InlineData("Sleep and the liver\nNight shifts change liver enzymes", -1, None)]               // a different text
+    [InlineData("Night shifts change liver enzymes.", -1, None)]                                   // the text without its title
+    public void A_positive_is_found_exactly_else_after_normalising_whitespace_and_the_title_join(string positive, int document, DocumentLookup.Match how) =>
+        Assert.Equal((document, how), new DocumentLookup(Corpus).Find(positive));
+
+    [Fact]
+    public void Normalising_makes_each_whitespace_run_one_space_and_trims() =>
+        Assert.Equal("a b c", DocumentLookup.Normalize(" \ta \n\n b\u00A0 c\r\n"));
+}
