@@ -6,6 +6,9 @@ C# model rather than to be fast:
 
   * RMSNorm in float32:           x / sqrt(mean(x^2) + eps) * weight
   * rotate-half RoPE:             inv_freq_i = rope_theta^(-2i / head_dim), q' = q cos + rotate_half(q) sin
+  * Llama 3.1 RoPE (rope_type llama3): each frequency's wavelength 2 pi / f against original / low_freq_factor
+                                  and original / high_freq_factor: short ones kept, long ones divided by factor,
+                                  the band between blended linearly in original / wavelength (Meta's apply_scaling)
   * grouped-query attention:      each of the num_key_value_heads K/V heads is repeated for
                                   num_attention_heads / num_key_value_heads consecutive query heads
   * mask:                         key k is hidden from query q when k > q (causal), when q - k >= sliding_window,
@@ -158,11 +161,14 @@ class Config:
         self.num_key_value_heads = c.get("num_key_value_heads", c["num_attention_heads"])
         self.head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
         self.rms_norm_eps = c["rms_norm_eps"]
-        self.rope_theta = c.get("rope_theta", 10000.0)
+        rope = c.get("rope_parameters") or c.get("rope_scaling") or {}
+        self.rope_theta = c.get("rope_theta", rope.get("rope_theta", 10000.0))
+        self.rope_llama3 = rope if rope.get("rope_type", rope.get("type")) == "llama3" else None
         self.sliding_window = c.get("sliding_window")
         self.tie_word_embeddings = c.get("tie_word_embeddings", False)
         self.bos_token_id = c.get("bos_token_id", 1)
-        self.eos_token_id = c.get("eos_token_id", 2)
+        eos = c.get("eos_token_id", 2)
+        self.eos_token_id = eos[0] if isinstance(eos, list) else eos  # Llama 3.1 lists several; the first pads
         self.is_causal_lm = any(a.endswith("ForCausalLM") for a in c.get("architectures", []))
         if c.get("hidden_act", "silu") != "silu":
             raise ValueError(f"{path}: hidden_act {c['hidden_act']} is not supported (silu only)")
@@ -229,8 +235,30 @@ def rotate_half(x):
     return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
 
 
-def rope_cos_sin(cfg, length):
+def llama3_frequencies(inv_freq, rope):
+    """Meta's apply_scaling of Llama 3.1, one frequency at a time in float64, returned as float32."""
+    factor, low, high = rope["factor"], rope["low_freq_factor"], rope["high_freq_factor"]
+    original = rope["original_max_position_embeddings"]
+    scaled = []
+    for f in inv_freq.double().tolist():
+        wavelength = 2 * math.pi / f
+        if wavelength < original / high:          # high frequency: unchanged
+            scaled.append(f)
+        elif wavelength > original / low:         # low frequency: slowed by the factor
+            scaled.append(f / factor)
+        else:                                     # in between: blend the two by where original / wavelength falls
+            smooth = (original / wavelength - low) / (high - low)
+            scaled.append((1 - smooth) * f / factor + smooth * f)
+    return torch.tensor(scaled, dtype=torch.float64).float()
+
+
+def inverse_frequencies(cfg):
     inv_freq = 1.0 / (cfg.rope_theta ** (torch.arange(0, cfg.head_dim, 2, dtype=torch.int64).float() / cfg.head_dim))
+    return inv_freq if cfg.rope_llama3 is None else llama3_frequencies(inv_freq, cfg.rope_llama3)
+
+
+def rope_cos_sin(cfg, length):
+    inv_freq = inverse_frequencies(cfg)
     positions = torch.arange(length, dtype=torch.float32)
     freqs = torch.outer(positions, inv_freq)          # [S, Dh / 2]
     angles = torch.cat([freqs, freqs], dim=-1)        # [S, Dh]
