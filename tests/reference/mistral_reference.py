@@ -14,6 +14,9 @@ C# model rather than to be fast:
   * mask:                         key k is hidden from query q when k > q (causal), when q - k >= sliding_window,
                                   or when attention_mask[k] == 0 (padding); hidden scores get float32's minimum
   * SwiGLU MLP:                   down(silu(gate(x)) * up(x))
+  * Qwen2 (model_type qwen2):     q, k and v projections add their bias (o_proj has none)
+  * Qwen3 (model_type qwen3):     each head of q and k RMS-normalised over head_dim (q_norm, k_norm) before RoPE;
+                                  head_dim defaults to 128
   * LoRA from a PEFT folder:      W x + B (A x) * lora_alpha / r on each target projection (no dropout)
   * InfoNCE:                      cosine logits / temperature over candidates [positives; negatives],
                                   cross-entropy with target i for query i; gradients by autograd
@@ -159,12 +162,15 @@ class Config:
         self.num_hidden_layers = c["num_hidden_layers"]
         self.num_attention_heads = c["num_attention_heads"]
         self.num_key_value_heads = c.get("num_key_value_heads", c["num_attention_heads"])
-        self.head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
+        self.model_type = c.get("model_type", "mistral")
+        self.head_dim = c.get("head_dim") or (128 if self.model_type == "qwen3" else c["hidden_size"] // c["num_attention_heads"])
+        self.qk_norm = self.model_type == "qwen3"
         self.rms_norm_eps = c["rms_norm_eps"]
         rope = c.get("rope_parameters") or c.get("rope_scaling") or {}
         self.rope_theta = c.get("rope_theta", rope.get("rope_theta", 10000.0))
         self.rope_llama3 = rope if rope.get("rope_type", rope.get("type")) == "llama3" else None
-        self.sliding_window = c.get("sliding_window")
+        # Qwen's window applies only with use_sliding_window (transformers then ignores sliding_window)
+        self.sliding_window = c.get("sliding_window") if c.get("use_sliding_window", self.model_type not in ("qwen2", "qwen3")) else None
         self.tie_word_embeddings = c.get("tie_word_embeddings", False)
         self.bos_token_id = c.get("bos_token_id", 1)
         eos = c.get("eos_token_id", 2)
@@ -291,6 +297,8 @@ class Mistral:
 
     def linear(self, name, x):
         y = x @ self.w[name + ".weight"].t()
+        if name + ".bias" in self.w:
+            y = y + self.w[name + ".bias"]
         if self.lora is not None:
             delta = self.lora.delta(name, x)
             if delta is not None:
@@ -304,6 +312,9 @@ class Mistral:
         q = self.linear(p + "q_proj", x).view(batch, length, heads, d).transpose(1, 2)      # [B, Nh, S, Dh]
         k = self.linear(p + "k_proj", x).view(batch, length, kv_heads, d).transpose(1, 2)   # [B, Nkv, S, Dh]
         v = self.linear(p + "v_proj", x).view(batch, length, kv_heads, d).transpose(1, 2)   # [B, Nkv, S, Dh]
+        if cfg.qk_norm:  # per head, over Dh (HF normalises before the transpose; the same numbers)
+            q = rms_norm(q, self.w[p + "q_norm.weight"], cfg.rms_norm_eps)
+            k = rms_norm(k, self.w[p + "k_norm.weight"], cfg.rms_norm_eps)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         group = heads // kv_heads  # query head h reads K/V head h // group

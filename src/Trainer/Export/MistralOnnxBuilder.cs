@@ -11,8 +11,8 @@ namespace Trainer.Export;
 /// Writes the Mistral embedding forward as a standard-operator ONNX graph, with the same numerics as
 /// <see cref="MistralModel"/>: float32 RMSNorm and softmax, rotate-half RoPE computed in-graph for the dynamic sequence
 /// length, grouped-query attention by broadcasting (queries reshaped to [B, Nkv, Nh/Nkv, S, Dh], so K and V are never
-/// copied), causal + sliding-window + padding mask, SwiGLU. Outputs the final hidden states and the L2-normalised
-/// hidden state at each row's last attended position, both float32.
+/// copied), causal + sliding-window + padding mask, SwiGLU; Qwen2's q/k/v biases and Qwen3's per-head q/k norms.
+/// Outputs the final hidden states and the L2-normalised hidden state at each row's last attended position, both float32.
 /// Three rules make the graph give <c>trainer embed</c>'s vector to stacks that build their inputs differently:
 /// <list type="bullet">
 /// <item>Padding may be on either side: a row's last attended position is the highest position its attention_mask
@@ -61,9 +61,10 @@ public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, Mistr
     {
         int rep = _c.NumAttentionHeads / _c.NumKeyValueHeads;
         var h = RmsNorm(x, $"{p}.input_layernorm.weight");
-        var q = Heads(Linear(h, $"{p}.self_attn.q_proj.weight"), rep);                     // [B, Nkv, R, S, Dh]
-        var k = Heads(Linear(h, $"{p}.self_attn.k_proj.weight"), 1);                       // [B, Nkv, 1, S, Dh]
-        var v = Heads(Linear(h, $"{p}.self_attn.v_proj.weight"), 1);                       // [B, Nkv, 1, S, Dh]
+        var q = Heads(QkvProjection(h, $"{p}.self_attn.q_proj"), rep);                     // [B, Nkv, R, S, Dh]
+        var k = Heads(QkvProjection(h, $"{p}.self_attn.k_proj"), 1);                       // [B, Nkv, 1, S, Dh]
+        var v = Heads(QkvProjection(h, $"{p}.self_attn.v_proj"), 1);                       // [B, Nkv, 1, S, Dh]
+        if (_c.QkNorm) (q, k) = (RmsNorm(q, $"{p}.self_attn.q_norm.weight"), RmsNorm(k, $"{p}.self_attn.k_norm.weight")); // per head, over Dh
         q = Rope(q, cos, sin);
         k = Rope(k, cos, sin);
         var scores = g.Node("MatMul", [q, g.Node("Transpose", [k], OnnxGraph.Ints("perm", 0, 1, 2, 4, 3))]); // [B, Nkv, R, S, S]
@@ -143,6 +144,13 @@ public sealed class MistralOnnxBuilder(OnnxGraph g, MergedWeights weights, Mistr
     }
 
     private string Linear(string x, string weightName) => g.Node("MatMul", [x, Weight(weightName, transpose: true)]);
+
+    /// <summary>The q, k or v projection: with Qwen2's bias when the config has one.</summary>
+    private string QkvProjection(string x, string module)
+    {
+        var y = Linear(x, $"{module}.weight");
+        return _c.QkvBias ? g.Node("Add", [y, Weight($"{module}.bias", transpose: false)]) : y;
+    }
 
     /// <summary>ReduceSum takes axes as an input from opset 13, ReduceMean and ReduceMax from opset 18.</summary>
     private string Reduce(string op, string x, long axis, bool keepDims)

@@ -6,8 +6,9 @@ using Linear = Trainer.Models.Modules.Linear;
 namespace Trainer.Models.Lora;
 
 /// <summary>
-/// A frozen projection plus a low-rank update: y = x·Wᵀ + dropout(x)·Aᵀ·Bᵀ·(alpha / r). <c>weight</c> keeps the
-/// base key (<c>q_proj.weight</c>); the adapter is <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r],
+/// A frozen projection plus a low-rank update: y = x·Wᵀ (+ b) + dropout(x)·Aᵀ·Bᵀ·(alpha / r). <c>weight</c> and the
+/// optional <c>bias</c> keep the base keys (<c>q_proj.weight</c>, <c>q_proj.bias</c>; the bias stays frozen and a
+/// merge leaves it as it is); the adapter is <c>lora_A.weight</c> [r, in] and <c>lora_B.weight</c> [out, r],
 /// always float32 whatever the base dtype; they compute in float32 too, or in the base dtype with
 /// <see cref="LoraSettings.InModelDtype"/>. A starts Kaiming-uniform (a = √5, PEFT's init) and B at zero, so a
 /// new adapter leaves the model unchanged. Dropout draws its masks from the model's <see cref="DropoutGenerator"/>.
@@ -15,6 +16,7 @@ namespace Trainer.Models.Lora;
 public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 {
     public readonly Parameter weight; // [out, in], frozen base
+    public readonly Parameter? bias;  // [out], frozen base (Qwen2's q, k, v)
     public Linear lora_A;             // [r, in]
     public Linear lora_B;             // [out, r]
 
@@ -22,10 +24,12 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     private readonly bool _inModelDtype;
     private readonly Func<DropoutGenerator> _generator;
 
-    public LoraLinear(long inFeatures, long outFeatures, LoraSettings settings, ScalarType dtype, Device device, Func<DropoutGenerator> generator)
+    public LoraLinear(long inFeatures, long outFeatures, LoraSettings settings, ScalarType dtype, Device device, Func<DropoutGenerator> generator,
+        bool hasBias = false)
         : base(nameof(LoraLinear))
     {
         weight = new Parameter(empty(outFeatures, inFeatures, dtype, device), requires_grad: false);
+        bias = hasBias ? new Parameter(empty(outFeatures, dtype, device), requires_grad: false) : null;
         lora_A = new Linear(inFeatures, settings.Rank, ScalarType.Float32, device);
         lora_B = new Linear(settings.Rank, outFeatures, ScalarType.Float32, device);
         (_scaling, _dropout, _inModelDtype, _generator) = (settings.Scaling, settings.Dropout, settings.InModelDtype, generator);
@@ -53,7 +57,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = nn.functional.linear(x, weight);                                  // [.., out]
+        var y = nn.functional.linear(x, weight, bias);                            // [.., out]
         var keep = training && _dropout > 0 ? _generator().KeepMask(x.shape, _dropout, x.device) : null; // [.., in] bool
         double scale = keep is null ? _scaling : _scaling / (1 - _dropout);
         var result = _inModelDtype && x.dtype != ScalarType.Float32 ? AddInModelDtype(y, x, keep, scale) : AddInFloat32(y, x, keep, scale);

@@ -12,8 +12,9 @@ namespace Trainer.Models.Lora;
 public sealed class ProjectionFactory(ScalarType dtype, Device device, LoraSettings? lora, Func<DropoutGenerator> dropoutGenerator)
 {
     /// <param name="path">The module's key prefix, e.g. <c>layers.0.self_attn.q_proj</c>.</param>
-    public nn.Module<Tensor, Tensor> Create(string path, long inFeatures, long outFeatures) =>
+    /// <param name="bias">Whether the projection has a bias (<c>PATH.bias</c>).</param>
+    public nn.Module<Tensor, Tensor> Create(string path, long inFeatures, long outFeatures, bool bias = false) =>
         lora is not null && lora.Targets(path)
-            ? new LoraLinear(inFeatures, outFeatures, lora, dtype, device, dropoutGenerator)
-            : new Linear(inFeatures, outFeatures, dtype, device);
+            ? new LoraLinear(inFeatures, outFeatures, lora, dtype, device, dropoutGenerator, bias)
+            : new Linear(inFeatures, outFeatures, dtype, device, bias);
 }

@@ -6,7 +6,9 @@ using Trainer.Models.Modules;
 namespace Trainer.Models.Mistral;
 
 /// <summary>
-/// The architecture fields of a Hugging Face <c>config.json</c> for Mistral (and Llama, which shares the layout).
+/// The architecture fields of a Hugging Face <c>config.json</c> for Mistral, and for the families that are the same
+/// decoder with a switch or two: Llama (Llama 3.1's RoPE rescale included), Qwen2 (<see cref="QkvBias"/>, read by
+/// <see cref="Qwen2.Qwen2Config"/>) and Qwen3 (<see cref="QkNorm"/>, read by <see cref="Qwen3.Qwen3Config"/>).
 /// Property names are the HF keys; <see cref="Load"/> validates them once. Keys that would make Hugging Face compute
 /// something this model does not (scaled or partial RoPE, biases, attention dropout, a Llama sliding window) are
 /// refused by name rather than ignored; see <see cref="CheckArchitectureKeys"/>.
@@ -49,18 +51,39 @@ public sealed record MistralConfig : IDecoderConfig
     /// <summary>Llama 3.1's frequency rescale, from <c>rope_scaling</c> (or transformers 5's <c>rope_parameters</c>) with rope type llama3; null: plain RoPE.</summary>
     [JsonIgnore] public Llama3RopeScaling? RopeScaling { get; init; }
 
+    /// <summary>Qwen2: the q, k and v projections have a bias (o_proj has none).</summary>
+    [JsonIgnore] public bool QkvBias { get; init; }
+
+    /// <summary>Qwen3: q and k are RMS-normalised per head, over head_dim (<c>q_norm</c>, <c>k_norm</c>), before RoPE.</summary>
+    [JsonIgnore] public bool QkNorm { get; init; }
+
     /// <summary>Values quoted in error messages as a user wrote them ("&lt;s&gt;", not "\u003Cs\u003E").</summary>
     private static readonly JsonSerializerOptions AsWritten = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [JsonIgnore] public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
 
-    public static MistralConfig Load(string path)
+    public static MistralConfig Load(string path) => Bind(ReadObject(path), path);
+
+    /// <summary>The config.json at <paramref name="path"/> as a JSON object, or an error naming the file.</summary>
+    public static JsonObject ReadObject(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Model config not found: {path}", path);
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: config.json must be a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid config.json ({e.Message})", e);
+        }
+    }
+
+    /// <summary>Checks the raw keys (<see cref="CheckArchitectureKeys"/>), binds and validates; <paramref name="family"/> sets a family's switches.</summary>
+    public static MistralConfig Bind(JsonObject json, string path, Func<MistralConfig, MistralConfig>? family = null)
+    {
         MistralConfig? config;
         try
         {
-            if (JsonNode.Parse(File.ReadAllText(path)) is not JsonObject json) throw new InvalidDataException($"{path}: config.json must be a JSON object.");
             var scaling = CheckArchitectureKeys(json, path);
             config = json.Deserialize<MistralConfig>() is { } bound ? bound with { RopeScaling = scaling } : null;
         }
@@ -69,6 +92,7 @@ public sealed record MistralConfig : IDecoderConfig
             throw new InvalidDataException($"{path}: not a valid config.json ({e.Message})", e);
         }
         if (config is null) throw new InvalidDataException($"{path}: empty config.json");
+        if (family is not null) config = family(config);
         config.Validate(path);
         return config;
     }
@@ -171,7 +195,7 @@ public sealed record MistralConfig : IDecoderConfig
             if (!ok) throw new InvalidDataException($"{source}: {key} = {value ?? "null"} is invalid; {allowed}.");
         }
 
-        Require(ModelType is "mistral" or "llama", "model_type", ModelType, "supported: mistral, llama");
+        Require(ModelType is "mistral" or "llama" or "qwen2" or "qwen3", "model_type", ModelType, "supported: mistral, llama, qwen2, qwen3");
         Require(VocabSize > 0, "vocab_size", VocabSize, "must be > 0");
         Require(HiddenSize > 0, "hidden_size", HiddenSize, "must be > 0");
         Require(IntermediateSize > 0, "intermediate_size", IntermediateSize, "must be > 0");

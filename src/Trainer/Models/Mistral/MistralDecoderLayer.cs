@@ -16,7 +16,7 @@ public sealed class MistralDecoderLayer : nn.Module<Tensor, AttentionInputs, Ten
     public MistralDecoderLayer(MistralConfig config, ProjectionFactory projections, string path, ScalarType dtype, Device device)
         : base(nameof(MistralDecoderLayer))
     {
-        self_attn = new MistralAttention(config, projections, $"{path}.self_attn");
+        self_attn = new MistralAttention(config, projections, $"{path}.self_attn", dtype, device);
         mlp = new MistralMlp(config, projections, $"{path}.mlp");
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);

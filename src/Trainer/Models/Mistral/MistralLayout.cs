@@ -23,17 +23,32 @@ public static class MistralLayout
         ];
     }
 
-    /// <summary>Base tensors: the embedding, seven projections and two norms per layer, the final norm.</summary>
-    public static long TensorCount(MistralConfig c) => 2 + 9L * c.NumHiddenLayers;
+    /// <summary>Whether the projection has a bias: Qwen2's q, k and v.</summary>
+    public static bool HasBias(MistralConfig c, Projection p) => c.QkvBias && p.Name is "self_attn.q_proj" or "self_attn.k_proj" or "self_attn.v_proj";
 
-    /// <summary>Every base tensor with its shape, produced one at a time.</summary>
+    /// <summary>
+    /// Base tensors: the embedding; per layer seven projections (Qwen2: three biases), Qwen3's two head norms and two
+    /// norms; the final norm.
+    /// </summary>
+    public static long TensorCount(MistralConfig c) => 2 + (9L + (c.QkvBias ? 3 : 0) + (c.QkNorm ? 2 : 0)) * c.NumHiddenLayers;
+
+    /// <summary>Every base tensor with its shape, produced one at a time, in the model's parameter order.</summary>
     public static IEnumerable<(string Name, long[] Shape)> Tensors(MistralConfig c)
     {
         var projections = Projections(c);
         yield return ("embed_tokens.weight", [c.VocabSize, c.HiddenSize]);
         for (int layer = 0; layer < c.NumHiddenLayers; layer++)
         {
-            foreach (var p in projections) yield return ($"layers.{layer}.{p.Name}.weight", [p.OutFeatures, p.InFeatures]);
+            foreach (var p in projections)
+            {
+                yield return ($"layers.{layer}.{p.Name}.weight", [p.OutFeatures, p.InFeatures]);
+                if (HasBias(c, p)) yield return ($"layers.{layer}.{p.Name}.bias", [p.OutFeatures]);
+                if (p.Name == "self_attn.o_proj" && c.QkNorm)
+                {
+                    yield return ($"layers.{layer}.self_attn.q_norm.weight", [c.HeadDim]);
+                    yield return ($"layers.{layer}.self_attn.k_norm.weight", [c.HeadDim]);
+                }
+            }
             yield return ($"layers.{layer}.input_layernorm.weight", [c.HiddenSize]);
             yield return ($"layers.{layer}.post_attention_layernorm.weight", [c.HiddenSize]);
         }
@@ -45,8 +60,8 @@ public static class MistralLayout
     {
         checked
         {
-            long perLayer = 2L * c.HiddenSize;
-            foreach (var p in Projections(c)) perLayer += p.InFeatures * p.OutFeatures;
+            long perLayer = 2L * c.HiddenSize + (c.QkNorm ? 2L * c.HeadDim : 0);
+            foreach (var p in Projections(c)) perLayer += p.InFeatures * p.OutFeatures + (HasBias(c, p) ? p.OutFeatures : 0);
             return (long)c.VocabSize * c.HiddenSize + c.NumHiddenLayers * perLayer + c.HiddenSize;
         }
     }
