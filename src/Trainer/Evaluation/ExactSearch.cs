@@ -164,11 +164,12 @@ public sealed class ExactSearch : IDisposable
             using var scope = NewDisposeScope();
             using var rankRange = (1L << DocBits).ToScalar();
             using var one = 1.ToScalar();
+            using var aboveCeiling = AboveCeiling.ToScalar();
             var docs = nn.functional.normalize(block, p: 2, dim: 1);                                             // [B, H]
             var scores = _queries.matmul(docs.t());                                                              // [Q, B]
             var ranks = tensor(_docRank.AsSpan(_scored, count).ToArray(), device: _queries.device);              // [B]
             var keys = (SortKeys(scores) * rankRange).add(ranks.unsqueeze(0), alpha: one);                       // [Q, B]
-            if (_ceilings is not null) keys = keys.masked_fill(scores > _ceilings, AboveCeiling);               // [Q, B] vs [Q, 1]
+            if (_ceilings is not null) keys = keys.masked_fill(scores > _ceilings, aboveCeiling);               // [Q, B] vs [Q, 1]
             if (_bestKeys is not null)
             {
                 keys = cat([_bestKeys, keys], 1);                                                                // [Q, k' + B]

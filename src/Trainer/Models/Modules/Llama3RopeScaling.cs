@@ -30,7 +30,7 @@ public sealed record Llama3RopeScaling(double Factor, double LowFreqFactor, doub
         var wavelength = f.reciprocal() * twoPi;                                   // 2π / f
         var scaled = where(wavelength.gt(lowScalar), f / factor, f);             // low frequencies divided by the factor
         var smooth = (wavelength.reciprocal() * original - low) / band;          // (original / λ − low) / (high − low)
-        var blended = (one - smooth) * scaled / factor + smooth * scaled;
+        var blended = (smooth.neg().add(one, alpha: one) * scaled / factor).add(smooth * scaled, alpha: one); // (1 − s)·f / factor + s·f
         var medium = wavelength.lt(highScalar).logical_not().logical_and(wavelength.gt(lowScalar).logical_not());
         return where(medium, blended, scaled).MoveToOuterDisposeScope();
     }
