@@ -1,4 +1,5 @@
 using Trainer.Tests.Export;
+using Trainer.Text;
 using Trainer.Text.TokenizerJson;
 
 namespace Trainer.Tests.Text;
@@ -28,6 +29,7 @@ public class ByteLevelBpeTests(ByteLevelBpeReference reference) : IClassFixture<
     {
         var run = reference.For(tokenizer);
         var data = run.Texts.Where(t => t.Source != "adversarial").ToList();
+        Assert.Equal(InteropTexts.Data().DistinctBy(t => t.Value).Count(t => !ByteLevelBpeReference.Adversarial().Any(a => a.Value == t.Value)), data.Count);
         Assert.True(data.Count > 5183 + 1109, $"expected the SciFact corpus, its queries and more; found {data.Count} distinct texts");
         AssertRustIds(run, data);
     }
@@ -82,6 +84,34 @@ public class ByteLevelBpeTests(ByteLevelBpeReference reference) : IClassFixture<
         Assert.Equal((128000, 128001), (llama.BosId, llama.EosId));
         Assert.Equal([128000], llama.Template.Prefix);
         Assert.Equal(128000, llama.EncodeWithSpecialTokens("hi")[0]);
+    }
+
+    /// <summary>
+    /// A folder with tokenizer.json and no tokenizer.model gives embedding rows of the post-processor's prefix, the Rust
+    /// ids and tokenizer_config.json's eos_token (Qwen3: &lt;|im_end|&gt; 151645; Llama 3: &lt;|end_of_text|&gt; 128001),
+    /// the text's ids cut so that the row fits max_length.
+    /// </summary>
+    [Theory]
+    [InlineData("qwen3", 151645)]
+    [InlineData("llama3-template", 128001)]
+    public void Embedding_rows_are_the_rust_ids_with_special_tokens_then_eos(string tokenizer, int eos)
+    {
+        var run = reference.For(tokenizer);
+        var embedding = EmbeddingTokenizer.Load(run.Folder);
+        Assert.False(embedding.IsSentencePiece);
+        Assert.Equal(eos, embedding.EosId);
+        int cut = 0;
+        foreach (var text in run.Texts.Where((t, i) => t.Source == "adversarial" || i % 20 == 0))
+        {
+            var rust = run.Rust[text.Value];
+            int prefix = rust.Special.Length - rust.Plain.Length;
+            Assert.Equal([.. rust.Special, eos], embedding.Encode(text.Value, null, int.MaxValue));
+            const int Length = 16;
+            var expected = rust.Special.Take(Math.Min(rust.Special.Length, Length - 1)).Append(eos).ToArray();
+            Assert.Equal(expected, embedding.Encode(text.Value, null, Length));
+            if (rust.Plain.Length > Length - 1 - prefix) cut++;
+        }
+        Assert.True(cut > 100, $"only {cut} texts were long enough to be cut");
     }
 
     private static void AssertRustIds(ByteLevelBpeReference.Run run, List<InteropTexts.Text> texts)

@@ -19,7 +19,7 @@ namespace Trainer.Text.TokenizerJson;
 /// </summary>
 public sealed class BpeModel
 {
-    private const int CacheLimit = 200_000, CachedPieceLength = 64;
+    private const int CacheLimit = 100_000, CachedPieceLength = 32; // at most a few MB; most of a corpus repeats
 
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabLookup;

@@ -85,40 +85,52 @@ public sealed class ByteLevelBpeTokenizer
     /// <summary>The post-processor's prefix, the text's ids, its suffix: Hugging Face's encode(text) with special tokens.</summary>
     public int[] EncodeWithSpecialTokens(string text) => [.. Template.Prefix, .. Encode(text), .. Template.Suffix];
 
-    public void Encode(string text, List<int> ids)
+    /// <summary>
+    /// Appends the text's ids, no special tokens added, stopping once <paramref name="maxIds"/> are there: pieces are
+    /// merged independently, so the ids of a prefix of the pieces are those of the whole text's first ids, and a long
+    /// text is only read as far as needed.
+    /// </summary>
+    public void Encode(string text, List<int> ids, int maxIds = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxIds);
+        int limit = ids.Count + maxIds < 0 ? int.MaxValue : ids.Count + maxIds;
         if (_raw.IsEmpty)
         {
-            EncodeNormalizing(text, ids);
-            return;
+            EncodeNormalizing(text, ids, limit);
         }
-        var segments = new List<AddedTokenSplitter.Segment>();
-        _raw.Split(text, segments);
-        foreach (var s in segments)
+        else
         {
-            if (s.Id >= 0) ids.Add(s.Id);
-            else EncodeNormalizing(text.Substring(s.Start, s.Length), ids);
+            var segments = new List<AddedTokenSplitter.Segment>();
+            _raw.Split(text, segments);
+            foreach (var s in segments)
+            {
+                if (ids.Count >= limit) break;
+                if (s.Id >= 0) ids.Add(s.Id);
+                else EncodeNormalizing(text.Substring(s.Start, s.Length), ids, limit);
+            }
         }
+        if (ids.Count > limit) ids.RemoveRange(limit, ids.Count - limit);
     }
 
-    private void EncodeNormalizing(string text, List<int> ids)
+    private void EncodeNormalizing(string text, List<int> ids, int limit)
     {
         text = _normalizer.Normalize(text);
         if (_normalized.IsEmpty)
         {
-            EncodePieces(text.AsMemory(), ids);
+            EncodePieces(text.AsMemory(), ids, limit);
             return;
         }
         var segments = new List<AddedTokenSplitter.Segment>();
         _normalized.Split(text, segments);
         foreach (var s in segments)
         {
+            if (ids.Count >= limit) return;
             if (s.Id >= 0) ids.Add(s.Id);
-            else EncodePieces(text.AsMemory(s.Start, s.Length), ids);
+            else EncodePieces(text.AsMemory(s.Start, s.Length), ids, limit);
         }
     }
 
-    private void EncodePieces(ReadOnlyMemory<char> text, List<int> ids)
+    private void EncodePieces(ReadOnlyMemory<char> text, List<int> ids, int limit)
     {
         List<ReadOnlyMemory<char>> pieces = [text], next = [];
         foreach (var step in _preTokenizers)
@@ -127,7 +139,11 @@ public sealed class ByteLevelBpeTokenizer
             foreach (var piece in pieces) step.Split(piece, next);
             (pieces, next) = (next, pieces);
         }
-        foreach (var piece in pieces) _model.Encode(piece.Span, ids);
+        foreach (var piece in pieces)
+        {
+            if (ids.Count >= limit) return;
+            _model.Encode(piece.Span, ids);
+        }
     }
 
     /// <summary>Split steps, then exactly one ByteLevel step last (the model reads its pieces as bytes).</summary>
