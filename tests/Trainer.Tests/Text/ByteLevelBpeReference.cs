@@ -16,6 +16,9 @@ namespace Trainer.Tests.Text;
 /// <item>llama3-template: Llama 3.1/3.2's post-processor, Sequence[ByteLevel, TemplateProcessing(&lt;|begin_of_text|&gt; $A)].</item>
 /// <item>qwen3-flags: Qwen3 with added tokens that use every flag: lstrip, rstrip, single_word, normalized, and a
 /// non-special token.</item>
+/// <item>qwen3-gpt2: Qwen3 with GPT-2's pre-tokenizer instead, ByteLevel alone with its own pattern and add_prefix_space.</item>
+/// <item>llama3-regex: Llama 3 with its pattern wrapped in (?:...), which means the same but is not the text
+/// <see cref="GptSplitScanner"/> knows, so <see cref="CodePointRegex"/> runs it.</item>
 /// </list>
 /// </summary>
 public sealed class ByteLevelBpeReference
@@ -25,7 +28,7 @@ public sealed class ByteLevelBpeReference
     public sealed record Run(ByteLevelBpeTokenizer Ours, string Folder, IReadOnlyList<InteropTexts.Text> Texts,
         IReadOnlyDictionary<string, Ids> Rust, IReadOnlyDictionary<string, Ids> Js);
 
-    public static readonly string[] Tokenizers = ["qwen3", "llama3", "llama3-template", "qwen3-flags"];
+    public static readonly string[] Tokenizers = ["qwen3", "llama3", "llama3-template", "qwen3-flags", "qwen3-gpt2", "llama3-regex"];
 
     private readonly ConcurrentDictionary<string, Lazy<Run>> _runs = new();
 
@@ -67,6 +70,14 @@ public sealed class ByteLevelBpeReference
             "qwen3" or "llama3" => Package(tokenizer),
             "llama3-template" => Variant(tokenizer, Package("llama3"), json => json["post_processor"] = LlamaTemplate()),
             "qwen3-flags" => Variant(tokenizer, Package("qwen3"), AddFlaggedTokens),
+            "qwen3-gpt2" => Variant(tokenizer, Package("qwen3"), json => json["pre_tokenizer"] =
+                new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true }),
+            "llama3-regex" => Variant(tokenizer, Package("llama3"), json =>
+            {
+                var split = json["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!.AsObject();
+                Assert.Equal(GptSplitScanner.Llama3Pattern, (string?)split["Regex"]);
+                split["Regex"] = "(?:" + GptSplitScanner.Llama3Pattern + ")";
+            }),
             _ => throw new ArgumentException($"unknown tokenizer {tokenizer}", nameof(tokenizer)),
         };
         Assert.True(File.Exists(Path.Combine(folder, ByteLevelBpeTokenizer.TokenizerFile)), $"{folder} has no tokenizer.json; the test project's build installs tests/js (npm ci)");

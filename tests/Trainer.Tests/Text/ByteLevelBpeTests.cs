@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Trainer.Tests.Export;
 using Trainer.Text;
 using Trainer.Text.TokenizerJson;
@@ -58,6 +59,16 @@ public class ByteLevelBpeTests(ByteLevelBpeReference reference) : IClassFixture<
         var matches = new List<(int Start, int End)>();
         GptSplitScanner.For(GptSplitScanner.QwenPattern)!.Matches(" 𠀀abc 𝒜1", matches);
         Assert.Equal([(0, 6), (6, 9), (9, 10)], matches);
+    }
+
+    [Fact]
+    public void Net_regex_alone_splits_a_letter_outside_the_bmp_from_its_word_and_the_stand_ins_do_not()
+    {
+        var regex = new Regex(GptSplitScanner.QwenPattern);
+        Assert.Equal([(0, 3), (3, 6)], regex.Matches(" 𠀀abc").Select(m => (m.Index, m.Index + m.Length)));  // " 𠀀" as punctuation, then "abc"
+        var matches = new List<(int Start, int End)>();
+        new CodePointRegex(regex).Matches(" 𠀀abc", matches);
+        Assert.Equal([(0, 6)], matches);
     }
 
     [Fact]
