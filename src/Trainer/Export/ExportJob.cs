@@ -7,6 +7,7 @@ using Trainer.Models;
 using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using Trainer.Text;
+using Trainer.Text.TokenizerJson;
 using static TorchSharp.torch;
 
 namespace Trainer.Export;
@@ -92,6 +93,9 @@ public static class ExportJob
     private static OnnxParity? Write(ExportOptions options, string checkpoint, string dir, TextWriter log)
     {
         var config = CheckpointBaseModel.Load(checkpoint, options.BaseModel, log); // model.path: the base model found, also for a moved checkpoint
+        if (!File.Exists(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile)) && ByteLevelBpeTokenizer.IsModelFolder(config.Model.Path))
+            throw new NotSupportedException($"{config.Model.Path} has a tokenizer.json tokenizer and no {EmbeddingTokenizer.ModelFile}; export writes its tokenizer files from a SentencePiece " +
+                                            "tokenizer.model only so far (issue #21), so this model cannot be exported yet.");
         var dtype = DTypes.Parse(options.DType, "--dtype");
         using var weights = new MergedWeights(config.Model.Path, checkpoint);
         log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {dir} as {options.DType}");

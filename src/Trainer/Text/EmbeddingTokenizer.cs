@@ -1,25 +1,68 @@
 using Trainer.Models;
+using Trainer.Text.TokenizerJson;
 
 namespace Trainer.Text;
 
 /// <summary>
-/// Turns a text (and optional instruction) into the ids the embedding model reads: BOS + SentencePiece ids of the
-/// formatted prompt, truncated to max_length − 1, then EOS. The EOS position is the one pooled. A literal
-/// "&lt;/s&gt;" in the text is text, never the EOS token.
+/// Turns a text (and optional instruction) into the ids the embedding model reads, from the model folder's tokenizer:
+/// <list type="bullet">
+/// <item><c>tokenizer.model</c> (SentencePiece; Mistral, Llama 2), whenever the folder has one: BOS + SentencePiece ids of
+/// the formatted prompt, truncated to max_length − 1, then EOS. A literal "&lt;/s&gt;" in the text is text, never the EOS
+/// token.</item>
+/// <item>else <c>tokenizer.json</c> (Hugging Face byte-level BPE; Qwen2/2.5/3, Llama 3): what its post-processor puts
+/// before a text (Llama 3.1/3.2: &lt;|begin_of_text|&gt;; Qwen: nothing), the prompt's ids, then the tokens its
+/// post-processor puts after a text or, when it puts none, tokenizer_config.json's eos_token; the text's ids are
+/// truncated so that the whole fits max_length. A special token's text inside the text becomes that token, as in
+/// Hugging Face.</item>
+/// </list>
+/// The last id is the position pooled (<see cref="EosId"/>).
 /// </summary>
 public sealed class EmbeddingTokenizer
 {
     public const string ModelFile = "tokenizer.model";
 
-    public EmbeddingTokenizer(SentencePieceBpe bpe) => Bpe = bpe;
+    private readonly ByteLevelBpeTokenizer? _json;
+    private readonly SentencePieceBpe? _bpe;
+    private readonly int[] _prefix, _suffix;
 
-    public SentencePieceBpe Bpe { get; }
+    public EmbeddingTokenizer(SentencePieceBpe bpe)
+    {
+        _bpe = bpe;
+        _prefix = [bpe.BosId];
+        _suffix = [bpe.EosId];
+        VocabSize = bpe.VocabSize;
+    }
 
-    public int EosId => Bpe.EosId;
+    /// <summary>A tokenizer.json tokenizer; <paramref name="source"/> (its folder) names it in errors.</summary>
+    public EmbeddingTokenizer(ByteLevelBpeTokenizer json, string source)
+    {
+        _json = json;
+        _prefix = json.Template.Prefix;
+        _suffix = json.Template.Suffix.Length > 0 ? json.Template.Suffix
+            : json.EosId is int eos ? [eos]
+            : throw new InvalidDataException($"{Path.Combine(source, ByteLevelBpeTokenizer.ConfigFile)}: eos_token is missing (or the file is), and the post_processor of " +
+                                             $"{Path.Combine(source, ByteLevelBpeTokenizer.TokenizerFile)} adds no token after a text; the embedding is pooled at that token, so one of them must name it.");
+        VocabSize = json.VocabSize;
+    }
 
-    public int VocabSize => Bpe.VocabSize;
+    /// <summary>The SentencePiece tokenizer; a tokenizer.json model has none (see <see cref="IsSentencePiece"/>).</summary>
+    public SentencePieceBpe Bpe => _bpe ?? throw new InvalidOperationException("This model's tokenizer is tokenizer.json (byte-level BPE), not SentencePiece.");
 
-    public static EmbeddingTokenizer Load(string modelDir) => new(SentencePieceBpe.Load(Path.Combine(modelDir, ModelFile)));
+    public bool IsSentencePiece => _bpe is not null;
+
+    /// <summary>The last id of every row, the position pooled.</summary>
+    public int EosId => _suffix[^1];
+
+    /// <summary>The ids put before every text (SentencePiece: BOS).</summary>
+    public IReadOnlyList<int> PrefixIds => _prefix;
+
+    public int VocabSize { get; }
+
+    /// <summary><see cref="ModelFile"/> when the folder has one (or has no tokenizer.json either), else tokenizer.json.</summary>
+    public static EmbeddingTokenizer Load(string modelDir) =>
+        File.Exists(Path.Combine(modelDir, ModelFile)) || !ByteLevelBpeTokenizer.IsModelFolder(modelDir)
+            ? new(SentencePieceBpe.Load(Path.Combine(modelDir, ModelFile)))
+            : new(ByteLevelBpeTokenizer.Load(modelDir), modelDir);
 
     /// <summary>
     /// Loads the tokenizer and checks that every id it can produce (its pieces, BOS and EOS) is a row of the model's
@@ -28,11 +71,14 @@ public sealed class EmbeddingTokenizer
     public static EmbeddingTokenizer Load(string modelDir, IDecoderConfig config)
     {
         var tokenizer = Load(modelDir);
-        string tokenizerPath = Path.Combine(modelDir, ModelFile), configPath = Path.Combine(modelDir, PretrainedLoader.ConfigFile);
+        string tokenizerPath = Path.Combine(modelDir, tokenizer.IsSentencePiece ? ModelFile : ByteLevelBpeTokenizer.TokenizerFile);
+        string configPath = Path.Combine(modelDir, PretrainedLoader.ConfigFile);
         if (tokenizer.VocabSize > config.VocabSize)
             throw new InvalidDataException($"{tokenizerPath} has {tokenizer.VocabSize} pieces but {configPath} has vocab_size = {config.VocabSize}; " +
                                            "the tokenizer must not produce ids the model has no embedding for.");
-        foreach (var (name, id) in new[] { ("BOS", tokenizer.Bpe.BosId), ("EOS", tokenizer.EosId) })
+        var specials = tokenizer.IsSentencePiece ? new[] { ("BOS", tokenizer.Bpe.BosId), ("EOS", tokenizer.EosId) }
+            : tokenizer._prefix.Select(id => ("BOS", id)).Concat(tokenizer._suffix.Select(id => ("EOS", id))).ToArray();
+        foreach (var (name, id) in specials)
             if (id < 0 || id >= config.VocabSize)
                 throw new InvalidDataException($"{tokenizerPath} has {name} id {id}, outside [0, {config.VocabSize}) of vocab_size in {configPath}.");
         return tokenizer;
@@ -41,8 +87,21 @@ public sealed class EmbeddingTokenizer
     public int[] Encode(string text, string? instruction, int maxLength)
     {
         if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max_length must be at least 2 (BOS and EOS).");
-        var ids = Bpe.Encode(PromptFormat.Format(text, instruction), addBos: true, maxIds: maxLength - 1); // reads only a prefix of a long text
-        ids.Add(EosId);
-        return ids.ToArray();
+        string prompt = PromptFormat.Format(text, instruction);
+        if (_bpe is not null)
+        {
+            var ids = _bpe.Encode(prompt, addBos: true, maxIds: maxLength - 1); // reads only a prefix of a long text
+            ids.Add(EosId);
+            return ids.ToArray();
+        }
+
+        int room = maxLength - _prefix.Length - _suffix.Length;
+        if (room < 0)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max_length must leave room for the {_prefix.Length + _suffix.Length} special tokens the tokenizer adds.");
+        var row = new List<int>(Math.Min(prompt.Length / 3 + _prefix.Length + _suffix.Length, maxLength));
+        row.AddRange(_prefix);
+        _json!.Encode(prompt, row, room); // reads only as many pieces as fit
+        row.AddRange(_suffix);
+        return row.ToArray();
     }
 }
