@@ -9,6 +9,7 @@ namespace Trainer.Serving;
 /// when its first input has waited <c>maxWait</c> since it was queued (time spent waiting for a busy model counts).
 /// A request's inputs may be split between batches; each gets its own vector back, which does not depend on the batch
 /// it ran in (padding is masked). A model error fails the inputs of that batch only: the worker goes on.
+/// A request whose caller goes away takes its queued inputs back out (<see cref="EmbedAsync"/>'s cancellation token).
 /// <see cref="Dispose"/> stops taking inputs, embeds those already queued, and ends the worker.
 /// </summary>
 public sealed class EmbeddingBatcher : IDisposable
@@ -22,7 +23,7 @@ public sealed class EmbeddingBatcher : IDisposable
     private readonly object _lock = new(); // a Monitor: the worker waits on it
     private readonly Thread _worker;
     private bool _closed;
-    private long _inputs, _batches, _tokens, _paddedTokens, _queueTicks, _inferenceTicks, _failedBatches;
+    private long _inputs, _batches, _tokens, _paddedTokens, _queueTicks, _inferenceTicks, _failedBatches, _cancelledInputs, _cancelledRequests;
     private int _largestBatch;
 
     public EmbeddingBatcher(IEmbeddingEngine engine, int maxBatchTokens, TimeSpan maxWait)
@@ -41,14 +42,16 @@ public sealed class EmbeddingBatcher : IDisposable
             {
                 double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
                 return new BatcherStats(_inputs, _batches, _tokens, _paddedTokens, _largestBatch, _queue.Count, Seconds(_queueTicks),
-                    Seconds(_inferenceTicks), _failedBatches);
+                    Seconds(_inferenceTicks), _failedBatches, _cancelledRequests, _cancelledInputs);
             }
         }
     }
 
-    /// <summary>Queues the rows; the task completes with their vectors in order, or fails with the model's error.</summary>
+    /// <summary>Queues the rows; the task completes with their vectors in order, or fails with the model's error. When
+    /// <paramref name="cancellationToken"/> fires (the client went away), the rows still queued leave the queue unembedded
+    /// and the task is cancelled; a batch already running finishes.</summary>
     /// <exception cref="InvalidOperationException">The batcher is shutting down.</exception>
-    public Task<float[][]> EmbedAsync(IReadOnlyList<int[]> rows)
+    public Task<float[][]> EmbedAsync(IReadOnlyList<int[]> rows, CancellationToken cancellationToken)
     {
         foreach (var row in rows)
             if (row.Length == 0 || row.Length > _maxBatchTokens)
@@ -61,7 +64,32 @@ public sealed class EmbeddingBatcher : IDisposable
             for (int i = 0; i < rows.Count; i++) _queue.Enqueue(new Pending(rows[i], now, results[i]));
             Monitor.PulseAll(_lock);
         }
+        if (cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.Register(() => Cancel(results));
+            var all = Task.WhenAll(results.Select(r => r.Task));
+            all.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+            return all;
+        }
         return Task.WhenAll(results.Select(r => r.Task));
+    }
+
+    /// <summary>Takes a request's rows that are still queued out of the queue and cancels them (those in a running batch finish).</summary>
+    private void Cancel(TaskCompletionSource<float[]>[] results)
+    {
+        lock (_lock)
+        {
+            var mine = results.ToHashSet();
+            int before = _queue.Count;
+            var kept = _queue.Where(p => !mine.Contains(p.Result)).ToList();
+            if (kept.Count == before) return;
+            _cancelledInputs += before - kept.Count;
+            _cancelledRequests++;
+            _queue.Clear();
+            foreach (var p in kept) _queue.Enqueue(p);
+            foreach (var r in results) r.TrySetCanceled();
+            Monitor.PulseAll(_lock);
+        }
     }
 
     private void Work()
@@ -134,8 +162,8 @@ public sealed class EmbeddingBatcher : IDisposable
         }
         for (int i = 0; i < batch.Count; i++)
         {
-            if (error is null) batch[i].Result.SetResult(vectors![i]);
-            else batch[i].Result.SetException(error);
+            if (error is null) batch[i].Result.TrySetResult(vectors![i]); // Try: its request may have been cancelled meanwhile
+            else batch[i].Result.TrySetException(error);
         }
     }
 

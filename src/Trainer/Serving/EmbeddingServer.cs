@@ -167,7 +167,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
             using (document)
             {
                 var request = parse(document.RootElement);
-                var result = await _service.EmbedAsync(request);
+                var result = await _service.EmbedAsync(request, context.RequestAborted);
                 await SendJson(context, status = 200, respond(request, result));
             }
         }
@@ -257,6 +257,9 @@ public sealed class EmbeddingServer : IAsyncDisposable
         Metric("trainer_serve_inputs_total", "counter", "Inputs embedded.", [("", s.Inputs)]);
         Metric("trainer_serve_batches_total", "counter", "Model calls (batches).", [("", s.Batches)]);
         Metric("trainer_serve_failed_batches_total", "counter", "Model calls that failed.", [("", s.FailedBatches)]);
+        Metric("trainer_serve_request_cancelled_total", "counter", "Requests whose client went away while inputs were queued (those inputs never ran).",
+            [("", s.CancelledRequests)]);
+        Metric("trainer_serve_inputs_cancelled_total", "counter", "Queued inputs dropped because their client went away.", [("", s.CancelledInputs)]);
         Metric("trainer_serve_tokens_total", "counter", "Tokens embedded (BOS and EOS included).", [("", s.Tokens)]);
         Metric("trainer_serve_padded_tokens_total", "counter", "Tokens the model ran, padding included.", [("", s.PaddedTokens)]);
         Metric("trainer_serve_largest_batch", "gauge", "Most inputs in one batch so far.", [("", s.LargestBatch)]);

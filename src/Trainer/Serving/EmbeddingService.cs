@@ -14,7 +14,7 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
 
     public int Dimensions { get; } = dimensions;
 
-    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request)
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken)
     {
         if (request.Texts.Count > options.MaxInputs)
             throw new ApiError(413, "too_many_inputs", $"{request.Field} has {request.Texts.Count} inputs; the limit is {options.MaxInputs} per request " +
@@ -30,7 +30,7 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
         Task<float[][]> vectors;
         try
         {
-            vectors = batcher.EmbedAsync(rows);
+            vectors = batcher.EmbedAsync(rows, cancellationToken);
         }
         catch (InvalidOperationException e)
         {

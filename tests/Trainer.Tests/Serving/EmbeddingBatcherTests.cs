@@ -16,7 +16,7 @@ public class EmbeddingBatcherTests
         using var engine = new RecordingEngine();
         using var batcher = new EmbeddingBatcher(engine, maxBatchTokens: 32, maxWait: TimeSpan.FromMilliseconds(200));
         int[] lengths = [3, 10, 2, 2, 16, 1];
-        var vectors = await batcher.EmbedAsync(lengths.Select((n, i) => Row(100 + i, n)).ToList());
+        var vectors = await batcher.EmbedAsync(lengths.Select((n, i) => Row(100 + i, n)).ToList(), TestContext.Current.CancellationToken);
 
         // greedy, in order: [3, 10, 2] pads to 3 × 10 = 30 (one more 2 would be 40); [2, 16] = 32; [1]
         Assert.Equal([[3, 10, 2], [2, 16], [1]], engine.Batches.Select(b => b.Select(r => r.Length).ToArray()));
@@ -32,9 +32,9 @@ public class EmbeddingBatcherTests
         using var engine = new RecordingEngine();
         using var batcher = new EmbeddingBatcher(engine, maxBatchTokens: 1000, maxWait: TimeSpan.Zero);
         engine.Gate.Reset();
-        var first = batcher.EmbedAsync([Row(1, 4)]);
+        var first = batcher.EmbedAsync([Row(1, 4)], TestContext.Current.CancellationToken);
         Assert.True(engine.WaitEntered(Long));
-        var others = Enumerable.Range(2, 5).Select(i => batcher.EmbedAsync([Row(i, i)])).ToList(); // five requests while the model is busy
+        var others = Enumerable.Range(2, 5).Select(i => batcher.EmbedAsync([Row(i, i)], TestContext.Current.CancellationToken)).ToList(); // five requests while the model is busy
         engine.Gate.Set();
         await first;
         var results = await Task.WhenAll(others);
@@ -49,9 +49,9 @@ public class EmbeddingBatcherTests
         using var engine = new RecordingEngine();
         using var batcher = new EmbeddingBatcher(engine, maxBatchTokens: 1000, maxWait: TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
-        var task = batcher.EmbedAsync([Row(1, 4)]);
+        var task = batcher.EmbedAsync([Row(1, 4)], TestContext.Current.CancellationToken);
         await Task.Delay(50, TestContext.Current.CancellationToken);
-        var second = batcher.EmbedAsync([Row(2, 4)]); // joins: the first has waited less than 300 ms
+        var second = batcher.EmbedAsync([Row(2, 4)], TestContext.Current.CancellationToken); // joins: the first has waited less than 300 ms
         await Task.WhenAll(task, second);
         Assert.True(clock.ElapsedMilliseconds >= 290, $"ran after {clock.ElapsedMilliseconds} ms");
         Assert.Equal([[1, 2]], engine.Batches.Select(b => b.Select(r => r[0]).ToArray()));
@@ -62,9 +62,9 @@ public class EmbeddingBatcherTests
     {
         using var engine = new RecordingEngine();
         using var batcher = new EmbeddingBatcher(engine, maxBatchTokens: 1000, maxWait: TimeSpan.Zero);
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.EmbedAsync([Row(RecordingEngine.FailId, 3)]));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.EmbedAsync([Row(RecordingEngine.FailId, 3)], TestContext.Current.CancellationToken));
         Assert.Equal("the model failed", error.Message);
-        var after = await batcher.EmbedAsync([Row(5, 3)]);
+        var after = await batcher.EmbedAsync([Row(5, 3)], TestContext.Current.CancellationToken);
         Assert.Equal(new float[] { 5, 3 }, after[0]);
         Assert.Equal((2L, 1L), (batcher.Stats.Batches, batcher.Stats.FailedBatches));
     }
@@ -74,12 +74,12 @@ public class EmbeddingBatcherTests
     {
         using var engine = new RecordingEngine();
         var batcher = new EmbeddingBatcher(engine, maxBatchTokens: 1000, maxWait: TimeSpan.FromSeconds(20));
-        var queued = batcher.EmbedAsync([Row(1, 4), Row(2, 5)]);
+        var queued = batcher.EmbedAsync([Row(1, 4), Row(2, 5)], TestContext.Current.CancellationToken);
         var clock = Stopwatch.StartNew();
         batcher.Dispose(); // does not wait out the 20 s: closing sends the queued batch at once, and returns when it ran
         Assert.Single(engine.Batches);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"{clock.Elapsed}");
         Assert.Equal(new float[] { 2, 5 }, (await queued.WaitAsync(Long, TestContext.Current.CancellationToken))[1]);
-        Assert.Throws<InvalidOperationException>(() => { _ = batcher.EmbedAsync([Row(3, 4)]); }); // refused at once, not a failed task
+        Assert.Throws<InvalidOperationException>(() => { _ = batcher.EmbedAsync([Row(3, 4)], TestContext.Current.CancellationToken); }); // refused at once, not a failed task
     }
 }
