@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 
 namespace Trainer.Serving;
 
@@ -19,17 +20,25 @@ public sealed class EmbeddingBatcher : IDisposable
     private readonly IEmbeddingEngine _engine;
     private readonly int _maxBatchTokens;
     private readonly long _maxWaitTicks;
+    private readonly long _maxQueuedTokens;
+    private readonly TimeSpan? _idleCollect;
     private readonly Queue<Pending> _queue = new();
     private readonly object _lock = new(); // a Monitor: the worker waits on it
     private readonly Thread _worker;
-    private bool _closed;
+    private bool _closed, _workedSinceCollect;
+    private long _queuedTokens, _idleCollections;
     private long _inputs, _batches, _tokens, _paddedTokens, _queueTicks, _inferenceTicks, _failedBatches, _cancelledInputs, _cancelledRequests;
     private int _largestBatch;
 
-    public EmbeddingBatcher(IEmbeddingEngine engine, int maxBatchTokens, TimeSpan maxWait)
+    /// <param name="maxQueuedTokens">Tokens queued at once; past it <see cref="EmbedAsync"/> throws <see cref="QueueFullException"/>.</param>
+    /// <param name="idleCollect">When the queue has stayed empty this long after some work, the worker runs one full,
+    /// compacting garbage collection (between model calls, never inside one), so that the memory of a burst goes back to
+    /// the system; null: never.</param>
+    public EmbeddingBatcher(IEmbeddingEngine engine, int maxBatchTokens, TimeSpan maxWait, long maxQueuedTokens = long.MaxValue, TimeSpan? idleCollect = null)
     {
         if (maxBatchTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxBatchTokens), maxBatchTokens, "must be at least 1");
         (_engine, _maxBatchTokens, _maxWaitTicks) = (engine, maxBatchTokens, (long)(maxWait.TotalSeconds * Stopwatch.Frequency));
+        (_maxQueuedTokens, _idleCollect) = (maxQueuedTokens, idleCollect);
         _worker = new Thread(Work) { Name = "embedding-batcher", IsBackground = true };
         _worker.Start();
     }
@@ -42,7 +51,7 @@ public sealed class EmbeddingBatcher : IDisposable
             {
                 double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
                 return new BatcherStats(_inputs, _batches, _tokens, _paddedTokens, _largestBatch, _queue.Count, Seconds(_queueTicks),
-                    Seconds(_inferenceTicks), _failedBatches, _cancelledRequests, _cancelledInputs);
+                    Seconds(_inferenceTicks), _failedBatches, _cancelledRequests, _cancelledInputs, _queuedTokens, _idleCollections);
             }
         }
     }
@@ -57,9 +66,12 @@ public sealed class EmbeddingBatcher : IDisposable
             if (row.Length == 0 || row.Length > _maxBatchTokens)
                 throw new ArgumentException($"A row of {row.Length} tokens cannot be batched (1 to {_maxBatchTokens}).", nameof(rows));
         var results = rows.Select(_ => new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        long tokens = rows.Sum(r => (long)r.Length);
         lock (_lock)
         {
             if (_closed) throw new InvalidOperationException("The server is shutting down.");
+            if (_queuedTokens + tokens > _maxQueuedTokens) throw new QueueFullException(tokens, _queuedTokens, _maxQueuedTokens);
+            _queuedTokens += tokens;
             long now = Stopwatch.GetTimestamp();
             for (int i = 0; i < rows.Count; i++) _queue.Enqueue(new Pending(rows[i], now, results[i]));
             Monitor.PulseAll(_lock);
@@ -83,6 +95,7 @@ public sealed class EmbeddingBatcher : IDisposable
             int before = _queue.Count;
             var kept = _queue.Where(p => !mine.Contains(p.Result)).ToList();
             if (kept.Count == before) return;
+            _queuedTokens -= _queue.Where(p => mine.Contains(p.Result)).Sum(p => (long)p.Row.Length);
             _cancelledInputs += before - kept.Count;
             _cancelledRequests++;
             _queue.Clear();
@@ -94,10 +107,15 @@ public sealed class EmbeddingBatcher : IDisposable
 
     private void Work()
     {
-        while (Next() is { } batch) Run(batch);
+        while (Next() is { } batch)
+        {
+            if (batch.Count == 0) Collect();
+            else Run(batch);
+        }
     }
 
-    /// <summary>The next batch, once it is full or its first input has waited long enough; null when closed and drained.</summary>
+    /// <summary>The next batch, once it is full or its first input has waited long enough; empty when it is time for the
+    /// idle collection; null when closed and drained.</summary>
     private List<Pending>? Next()
     {
         lock (_lock)
@@ -105,6 +123,12 @@ public sealed class EmbeddingBatcher : IDisposable
             while (_queue.Count == 0)
             {
                 if (_closed) return null;
+                if (_workedSinceCollect && _idleCollect is { } idle)
+                {
+                    if (Monitor.Wait(_lock, idle) || _queue.Count > 0 || _closed) continue;
+                    _workedSinceCollect = false;
+                    return [];
+                }
                 Monitor.Wait(_lock);
             }
             long deadline = _queue.Peek().EnqueuedAt + _maxWaitTicks;
@@ -117,6 +141,7 @@ public sealed class EmbeddingBatcher : IDisposable
             int count = Fitting();
             var batch = new List<Pending>(count);
             for (int i = 0; i < count; i++) batch.Add(_queue.Dequeue());
+            _queuedTokens -= batch.Sum(p => (long)p.Row.Length);
             return batch;
         }
     }
@@ -159,12 +184,21 @@ public sealed class EmbeddingBatcher : IDisposable
             _queueTicks += batch.Sum(p => start - p.EnqueuedAt);
             _inferenceTicks += end - start;
             if (error is not null) _failedBatches++;
+            _workedSinceCollect = true;
         }
         for (int i = 0; i < batch.Count; i++)
         {
             if (error is null) batch[i].Result.TrySetResult(vectors![i]); // Try: its request may have been cancelled meanwhile
             else batch[i].Result.TrySetException(error);
         }
+    }
+
+    /// <summary>One full, blocking, compacting collection (the large-object heap too) that hands freed memory back to the system.</summary>
+    private void Collect()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        lock (_lock) _idleCollections++;
     }
 
     public void Dispose()

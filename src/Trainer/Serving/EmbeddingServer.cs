@@ -29,6 +29,10 @@ public sealed class EmbeddingServer : IAsyncDisposable
     private readonly ServeOptions _options;
     private readonly TextWriter _log;
     private readonly ConcurrentDictionary<(string Endpoint, int Status), long> _responses = new();
+    private readonly ByteBudget _bodyBudget;
+    /// <summary>How long the server stays idle after work before it compacts the heap and returns the memory of a burst.</summary>
+    private static readonly TimeSpan IdleCollect = TimeSpan.FromSeconds(2);
+
     private int _active;
     private bool _disposed;
 
@@ -37,6 +41,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
     {
         (_engine, _batcher, _options, _log) = (engine, batcher, options, log);
         _service = new EmbeddingService(model, tokenizer, batcher, engine.Dimensions, options);
+        _bodyBudget = new ByteBudget(options.MaxBodyBytesInFlight);
         _app = Build(options);
     }
 
@@ -63,7 +68,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
         EmbeddingServer? server = null;
         try
         {
-            batcher = new EmbeddingBatcher(engine, options.MaxBatchTokens, TimeSpan.FromMilliseconds(options.MaxWaitMs));
+            batcher = new EmbeddingBatcher(engine, options.MaxBatchTokens, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.MaxQueuedTokens, IdleCollect);
             server = new EmbeddingServer(model, engine, tokenizer, batcher, options, log);
             await server._app.StartAsync(cancellationToken);
             server.Address = new Uri(server._app.Urls.First());
@@ -114,6 +119,8 @@ public sealed class EmbeddingServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            k.Limits.MinRequestBodyDataRate = options.MinBodyBytesPerSecond == 0 ? null : new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinBodyBytesPerSecond, TimeSpan.FromSeconds(5));
             k.Listen(IPAddress.Parse(options.Host), options.Port);
         });
         var app = builder.Build();
@@ -150,15 +157,14 @@ public sealed class EmbeddingServer : IAsyncDisposable
         Func<EmbeddingRequest, EmbeddingResult, byte[]> respond)
     {
         int status;
+        bool slot = false;
         try
         {
-            if (Interlocked.Increment(ref _active) > _options.MaxConcurrentRequests)
-                throw new ApiError(429, "too_many_requests", $"The server is handling {_options.MaxConcurrentRequests} requests already " +
-                                                             "(--max-concurrent-requests); retry later.");
+            using var body = await RequestBody.ReadAsync(context.Request, _bodyBudget, _options, context.RequestAborted);
             System.Text.Json.JsonDocument document;
             try
             {
-                document = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                document = System.Text.Json.JsonDocument.Parse(body.Bytes);
             }
             catch (System.Text.Json.JsonException e)
             {
@@ -167,6 +173,10 @@ public sealed class EmbeddingServer : IAsyncDisposable
             using (document)
             {
                 var request = parse(document.RootElement);
+                slot = true; // only now, with the body read and parsed: a slow upload holds no slot
+                if (Interlocked.Increment(ref _active) > _options.MaxConcurrentRequests)
+                    throw new ApiError(429, "too_many_requests", $"The server is handling {_options.MaxConcurrentRequests} requests already " +
+                                                                 "(--max-concurrent-requests); retry later.");
                 var result = await _service.EmbedAsync(request, context.RequestAborted);
                 await SendJson(context, status = 200, respond(request, result));
             }
@@ -193,7 +203,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref _active);
+            if (slot) Interlocked.Decrement(ref _active);
         }
         _responses.AddOrUpdate((endpoint, status), 1, (_, n) => n + 1);
     }
@@ -254,6 +264,9 @@ public sealed class EmbeddingServer : IAsyncDisposable
             _responses.OrderBy(r => r.Key).Select(r => ($"{{endpoint=\"{r.Key.Endpoint}\",status=\"{r.Key.Status}\"}}", (double)r.Value)));
         Metric("trainer_serve_requests_in_flight", "gauge", "Embedding requests being handled.", [("", Volatile.Read(ref _active))]);
         Metric("trainer_serve_queued_inputs", "gauge", "Inputs waiting for the model.", [("", s.Queued)]);
+        Metric("trainer_serve_queued_tokens", "gauge", "Tokens waiting for the model (at most --max-queued-tokens).", [("", s.QueuedTokens)]);
+        Metric("trainer_serve_body_bytes_in_flight", "gauge", "Request-body bytes held (at most --max-body-bytes-in-flight).", [("", _bodyBudget.Held)]);
+        Metric("trainer_serve_idle_collections_total", "counter", "Compacting collections run once idle after a burst.", [("", s.IdleCollections)]);
         Metric("trainer_serve_inputs_total", "counter", "Inputs embedded.", [("", s.Inputs)]);
         Metric("trainer_serve_batches_total", "counter", "Model calls (batches).", [("", s.Batches)]);
         Metric("trainer_serve_failed_batches_total", "counter", "Model calls that failed.", [("", s.FailedBatches)]);

@@ -27,6 +27,10 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
         var rows = new int[request.Texts.Count][];
         for (int i = 0; i < rows.Length; i++)
             rows[i] = Tokenize(request.Texts[i], instruction, truncate, request.Texts.Count == 1 ? request.Field : $"{request.Field}[{i}]");
+        long tokens = rows.Sum(r => (long)r.Length);
+        if (tokens > options.MaxQueuedTokens)
+            throw new ApiError(413, "too_many_tokens", $"{request.Field} has {tokens} tokens, more than the server ever queues at once " +
+                                                       $"({options.MaxQueuedTokens}, --max-queued-tokens). Split it into smaller requests.", request.Field);
         Task<float[][]> vectors;
         try
         {
@@ -35,6 +39,11 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
         catch (InvalidOperationException e)
         {
             throw new ApiError(503, "shutting_down", e.Message);
+        }
+        catch (QueueFullException e)
+        {
+            throw new ApiError(429, "queue_full", $"The server's queue holds {e.Queued} tokens and this request has {e.Tokens}, over the limit of " +
+                                                  $"{e.Limit} (--max-queued-tokens); retry later.");
         }
         return new EmbeddingResult(await vectors, rows.Sum(r => r.Length));
     }

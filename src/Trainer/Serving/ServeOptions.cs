@@ -45,6 +45,24 @@ public sealed record ServeOptions(string Model)
     /// <summary>Requests being handled at once; one more is answered 429 at once rather than queued.</summary>
     public int MaxConcurrentRequests { get; init; } = 512;
 
+    /// <summary>Bytes of one request body; a longer one is refused with 413 (text-embeddings-inference's payload limit is 2 MB).</summary>
+    public int MaxRequestBytes { get; init; } = 16 << 20;
+
+    /// <summary>Request-body bytes held at once, over all requests (each holds its body until answered); past it, 429 at once.
+    /// The memory a request takes while it is parsed and tokenized is a small multiple of its body (docs/serving.md).</summary>
+    public long MaxBodyBytesInFlight { get; init; } = 64L << 20;
+
+    /// <summary>Tokens queued for the model at once (the queue's depth in tokens); a request that would pass it gets 429 at
+    /// once, one that could never fit 413.</summary>
+    public int MaxQueuedTokens { get; init; } = 32 * 16384;
+
+    /// <summary>How long a request body may take to arrive, in all; then 408.</summary>
+    public int BodyTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>The slowest a body may arrive, after a 5 s grace (Kestrel's minimum request body data rate); slower: 408 and
+    /// the connection is closed. 0 switches the check off.</summary>
+    public int MinBodyBytesPerSecond { get; init; } = 1024;
+
     /// <summary>CPU threads of one model call (libtorch's intra-op threads, or ONNX Runtime's); null: the library's default.</summary>
     public int? Threads { get; init; }
 
@@ -67,6 +85,16 @@ public sealed record ServeOptions(string Model)
         if (MaxBatchTokens < 2) throw new ArgumentException($"--max-batch-tokens = {MaxBatchTokens} is invalid; it must be at least 2.");
         if (MaxWaitMs < 0) throw new ArgumentException($"--max-wait-ms = {MaxWaitMs} is invalid; it must be 0 or more.");
         if (MaxConcurrentRequests < 1) throw new ArgumentException($"--max-concurrent-requests = {MaxConcurrentRequests} is invalid; it must be at least 1.");
+        if (MaxRequestBytes < 1) throw new ArgumentException($"--max-request-bytes = {MaxRequestBytes} is invalid; it must be at least 1.");
+        if (MaxBodyBytesInFlight < MaxRequestBytes)
+            throw new ArgumentException($"--max-body-bytes-in-flight = {MaxBodyBytesInFlight} is less than --max-request-bytes = {MaxRequestBytes}; " +
+                                        "it must hold at least one request of the largest size.");
+        if (MaxQueuedTokens < MaxBatchTokens)
+            throw new ArgumentException($"--max-queued-tokens = {MaxQueuedTokens} is less than --max-batch-tokens = {MaxBatchTokens}; " +
+                                        "the queue must hold at least one full batch.");
+        if (BodyTimeoutSeconds < 1) throw new ArgumentException($"--body-timeout-seconds = {BodyTimeoutSeconds} is invalid; it must be at least 1.");
+        if (MinBodyBytesPerSecond < 0)
+            throw new ArgumentException($"--min-body-bytes-per-second = {MinBodyBytesPerSecond} is invalid; it must be 0 (no check) or more.");
         if (Threads is < 1) throw new ArgumentException($"--threads = {Threads} is invalid; it must be at least 1 (leave it out for the library's default).");
         if (Instruction is { Length: > 0 } && string.IsNullOrWhiteSpace(Instruction))
             throw new ArgumentException("--instruction is whitespace only; leave it out for the model's default, or give \"\" for none.");

@@ -82,4 +82,19 @@ public class EmbeddingBatcherTests
         Assert.Equal(new float[] { 2, 5 }, (await queued.WaitAsync(Long, TestContext.Current.CancellationToken))[1]);
         Assert.Throws<InvalidOperationException>(() => { _ = batcher.EmbedAsync([Row(3, 4)], TestContext.Current.CancellationToken); }); // refused at once, not a failed task
     }
+
+    [Fact]
+    public async Task Once_idle_after_work_the_worker_compacts_the_heap_once()
+    {
+        using var engine = new RecordingEngine();
+        using var batcher = new EmbeddingBatcher(engine, maxBatchTokens: 1000, maxWait: TimeSpan.Zero, idleCollect: TimeSpan.FromMilliseconds(100));
+        await Task.Delay(400, TestContext.Current.CancellationToken);
+        Assert.Equal(0, batcher.Stats.IdleCollections); // no work yet, nothing to give back
+        await batcher.EmbedAsync([Row(1, 4)], TestContext.Current.CancellationToken);
+        var clock = Stopwatch.StartNew();
+        while (batcher.Stats.IdleCollections == 0 && clock.Elapsed < Long) await Task.Delay(20, TestContext.Current.CancellationToken);
+        Assert.Equal(1, batcher.Stats.IdleCollections);
+        await Task.Delay(400, TestContext.Current.CancellationToken);
+        Assert.Equal(1, batcher.Stats.IdleCollections); // once per burst, not every idle period
+    }
 }
