@@ -25,7 +25,7 @@ public sealed class EmbeddingBatcher : IDisposable
     private readonly Queue<Pending> _queue = new();
     private readonly object _lock = new(); // a Monitor: the worker waits on it
     private readonly Thread _worker;
-    private bool _closed, _workedSinceCollect;
+    private bool _closed, _draining, _workedSinceCollect;
     private long _queuedTokens, _idleCollections;
     private long _inputs, _batches, _tokens, _paddedTokens, _queueTicks, _inferenceTicks, _failedBatches, _cancelledInputs, _cancelledRequests;
     private int _largestBatch;
@@ -132,7 +132,7 @@ public sealed class EmbeddingBatcher : IDisposable
                 Monitor.Wait(_lock);
             }
             long deadline = _queue.Peek().EnqueuedAt + _maxWaitTicks;
-            while (!_closed && Fitting() == _queue.Count)
+            while (!_closed && !_draining && Fitting() == _queue.Count)
             {
                 long left = deadline - Stopwatch.GetTimestamp();
                 if (left <= 0) break;
@@ -199,6 +199,17 @@ public sealed class EmbeddingBatcher : IDisposable
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         lock (_lock) _idleCollections++;
+    }
+
+    /// <summary>From now on batches run as soon as the model is free, without waiting for company (shutdown: the requests
+    /// in flight must be answered before the host's time-out, however long <c>maxWait</c> is). Inputs are still taken.</summary>
+    public void Drain()
+    {
+        lock (_lock)
+        {
+            _draining = true;
+            Monitor.PulseAll(_lock);
+        }
     }
 
     public void Dispose()

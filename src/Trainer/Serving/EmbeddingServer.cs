@@ -34,6 +34,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
     private static readonly TimeSpan IdleCollect = TimeSpan.FromSeconds(2);
 
     private int _active;
+    private long _errors;
     private bool _disposed;
 
     private EmbeddingServer(ServedModel model, IEmbeddingEngine engine, Text.EmbeddingTokenizer tokenizer, EmbeddingBatcher batcher, ServeOptions options,
@@ -70,7 +71,14 @@ public sealed class EmbeddingServer : IAsyncDisposable
         {
             batcher = new EmbeddingBatcher(engine, options.MaxBatchTokens, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.MaxQueuedTokens, IdleCollect);
             server = new EmbeddingServer(model, engine, tokenizer, batcher, options, log);
-            await server._app.StartAsync(cancellationToken);
+            try
+            {
+                await server._app.StartAsync(cancellationToken);
+            }
+            catch (Exception e) when (BindFailure.Reason(e) is { } reason)
+            {
+                throw new IOException($"cannot listen on {options.Host}:{options.Port}: {reason}", e);
+            }
             server.Address = new Uri(server._app.Urls.First());
             server.LogStart();
             return server;
@@ -121,16 +129,40 @@ public sealed class EmbeddingServer : IAsyncDisposable
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             k.Limits.MinRequestBodyDataRate = options.MinBodyBytesPerSecond == 0 ? null : new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinBodyBytesPerSecond, TimeSpan.FromSeconds(5));
-            k.Listen(IPAddress.Parse(options.Host), options.Port);
+            k.Limits.MaxRequestLineSize = HeaderLimits.KestrelRequestLine;
+            k.Limits.MaxRequestHeadersTotalSize = HeaderLimits.KestrelHeaders;
+            k.Listen(options.ListenAddress(), options.Port);
         });
+        if (options.CorsOrigins.Count > 0)
+            builder.Services.AddCors(c => c.AddDefaultPolicy(policy =>
+            {
+                if (options.CorsOrigins.Contains("*")) policy.AllowAnyOrigin();
+                else policy.WithOrigins([.. options.CorsOrigins]);
+                policy.WithMethods("GET", "HEAD", "POST").WithHeaders("content-type", "authorization");
+            }));
         var app = builder.Build();
         app.Lifetime.ApplicationStopping.Register(() =>
-            _log.WriteLine($"serve: stopping: no new connections; finishing {Volatile.Read(ref _active)} request(s) in flight"));
+        {
+            _log.WriteLine($"serve: stopping: no new connections; finishing {Volatile.Read(ref _active)} request(s) in flight");
+            _batcher.Drain(); // queued inputs run now, not after --max-wait-ms: shutdown must not outwait them
+        });
+        app.Use((context, next) => HeaderLimits.Check(context) is { } tooLarge ? Send(context, tooLarge) : next(context));
+        if (options.CorsOrigins.Count > 0) app.UseCors();
+        if (options.ApiKey is { } key)
+        {
+            var check = new ApiKeyCheck(key);
+            app.Use((context, next) =>
+            {
+                if (check.Allows(context.Request)) return next(context);
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                return Send(context, ApiKeyCheck.Refusal(context.Request));
+            });
+        }
         app.UseStatusCodePages(context => Send(context.HttpContext, Unrouted(context.HttpContext)));
         app.MapPost("/v1/embeddings", context => Handle(context, "/v1/embeddings", RequestParser.ParseOpenAi,
             (request, result) => ResponseJson.OpenAi(request, result, _service.Model.Name)));
         app.MapPost("/embed", context => Handle(context, "/embed", RequestParser.ParseTei, (_, result) => ResponseJson.Tei(result)));
-        app.MapGet("/health", context => SendJson(context, 200, Health()));
+        app.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], context => SendJson(context, 200, Health()));
         app.MapGet("/v1/models", context => SendJson(context, 200, ResponseJson.Write(w =>
         {
             w.WriteStartObject();
@@ -197,8 +229,9 @@ public sealed class EmbeddingServer : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _log.WriteLine($"serve: error: {endpoint}: {e.GetType().Name}: {e.Message}");
-            await Send(context, new ApiError(500, "model_error", $"The model failed on this request ({e.GetType().Name}: {e.Message}); the server keeps running."));
+            long id = Interlocked.Increment(ref _errors);
+            _log.WriteLine($"serve: error {id}: {endpoint}: {e.GetType().FullName}: {e.Message}");
+            await Send(context, new ApiError(500, "model_error", $"The model failed on this request (error {id} in the server's log); the server keeps running."));
             status = 500;
         }
         finally
@@ -290,6 +323,13 @@ public sealed class EmbeddingServer : IAsyncDisposable
                        $"query instruction {(model.Instruction is null ? "none" : System.Text.Json.JsonSerializer.Serialize(model.Instruction))} ({model.InstructionFrom})");
         _log.WriteLine($"serve: batches of at most {_options.MaxBatchTokens} padded tokens, waiting at most {_options.MaxWaitMs} ms; " +
                        $"at most {_options.MaxInputs} inputs per request and {_options.MaxConcurrentRequests} requests at once");
+        _log.WriteLine($"serve: request bodies of at most {_options.MaxRequestBytes} bytes, {_options.MaxBodyBytesInFlight} bytes held at once, arriving within " +
+                       $"{_options.BodyTimeoutSeconds} s at {_options.MinBodyBytesPerSecond} bytes/s or more; at most {_options.MaxQueuedTokens} tokens queued");
         _log.WriteLine($"serve: listening on {Address} (POST /v1/embeddings, POST /embed, GET /health); Ctrl-C or SIGTERM stops");
+        if (_options.ApiKey is not null) _log.WriteLine("serve: every endpoint but /health needs Authorization: Bearer <--api-key>");
+        else if (!IPAddress.IsLoopback(_options.ListenAddress()))
+            _log.WriteLine($"serve: warning: listening on {_options.Host}, beyond this machine, with no authentication: anyone who reaches port " +
+                           $"{Address.Port} can use the model. Give --api-key KEY, or put an authenticating proxy in front.");
+        if (_options.CorsOrigins.Count > 0) _log.WriteLine($"serve: browsers may call it from {string.Join(", ", _options.CorsOrigins)} (CORS)");
     }
 }

@@ -10,7 +10,8 @@ public sealed record ServeOptions(string Model)
 {
     public static readonly string[] Engines = ["torch", "onnx"];
 
-    /// <summary>The address to listen on: 127.0.0.1 (this machine only) by default, 0.0.0.0 for every interface.</summary>
+    /// <summary>The address to listen on: 127.0.0.1 (this machine only) by default, 0.0.0.0 for every interface; a host name
+    /// (localhost, or one that resolves) listens on its first address (IPv4 first).</summary>
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>0 picks a free port (the tests' way); the address actually bound is <see cref="EmbeddingServer.Address"/>.</summary>
@@ -66,12 +67,42 @@ public sealed record ServeOptions(string Model)
     /// <summary>CPU threads of one model call (libtorch's intra-op threads, or ONNX Runtime's); null: the library's default.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>A token clients must send as <c>Authorization: Bearer TOKEN</c> (as with text-embeddings-inference and vLLM);
+    /// null: none. <c>GET /health</c> stays open, for load balancers and probes.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Origins browsers may call the API from (CORS), e.g. http://localhost:5173, or * for any; empty: none.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+
     /// <summary>The model name in responses; null: the --model folder's name.</summary>
     public string? ModelName { get; init; }
 
+    /// <summary>The IP address <see cref="Host"/> names.</summary>
+    public IPAddress ListenAddress()
+    {
+        if (IPAddress.TryParse(Host, out var address)) return address;
+        if (string.Equals(Host, "localhost", StringComparison.OrdinalIgnoreCase)) return IPAddress.Loopback;
+        IPAddress[] addresses;
+        try
+        {
+            addresses = Dns.GetHostAddresses(Host);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new ArgumentException($"--host = '{Host}' does not resolve ({e.Message}); give an IP address such as 127.0.0.1 or 0.0.0.0, or a host name of this machine.");
+        }
+        return addresses.OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).FirstOrDefault()
+               ?? throw new ArgumentException($"--host = '{Host}' resolves to no address; give an IP address such as 127.0.0.1 or 0.0.0.0.");
+    }
+
     public void Validate()
     {
-        if (!IPAddress.TryParse(Host, out _)) throw new ArgumentException($"--host = '{Host}' is invalid; expected an IP address such as 127.0.0.1 or 0.0.0.0.");
+        ListenAddress();
+        if (ApiKey is { } key && (key.Length == 0 || key.Any(char.IsWhiteSpace)))
+            throw new ArgumentException("--api-key is empty or has whitespace; give a token of visible characters, or leave it out for none.");
+        foreach (var origin in CorsOrigins)
+            if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/"))
+                throw new ArgumentException($"--cors-origin '{origin}' is invalid; expected an origin such as http://localhost:5173 (scheme, host and port, no path), or *.");
         if (Port is < 0 or > 65535) throw new ArgumentException($"--port = {Port} is invalid; expected 1 to 65535 (0 picks a free port).");
         if (!Engines.Contains(Engine)) throw new ArgumentException($"--engine = '{Engine}' is invalid; allowed: {string.Join(", ", Engines)}.");
         DTypes.Parse(DType, "--dtype");
