@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime;
 
 namespace Trainer.Serving;
 
@@ -193,11 +192,9 @@ public sealed class EmbeddingBatcher : IDisposable
         }
     }
 
-    /// <summary>One full, blocking, compacting collection (the large-object heap too) that hands freed memory back to the system.</summary>
     private void Collect()
     {
-        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        MemoryRelease.Run();
         lock (_lock) _idleCollections++;
     }
 

@@ -299,6 +299,8 @@ public sealed class EmbeddingServer : IAsyncDisposable
         Metric("trainer_serve_queued_inputs", "gauge", "Inputs waiting for the model.", [("", s.Queued)]);
         Metric("trainer_serve_queued_tokens", "gauge", "Tokens waiting for the model (at most --max-queued-tokens).", [("", s.QueuedTokens)]);
         Metric("trainer_serve_body_bytes_in_flight", "gauge", "Request-body bytes held (at most --max-body-bytes-in-flight).", [("", _bodyBudget.Held)]);
+        Metric("trainer_serve_gc_committed_bytes", "gauge", "Memory the .NET heap holds from the system (the rest of the RSS is native: libtorch, the runtime).",
+            [("", GC.GetGCMemoryInfo().TotalCommittedBytes)]);
         Metric("trainer_serve_idle_collections_total", "counter", "Compacting collections run once idle after a burst.", [("", s.IdleCollections)]);
         Metric("trainer_serve_inputs_total", "counter", "Inputs embedded.", [("", s.Inputs)]);
         Metric("trainer_serve_batches_total", "counter", "Model calls (batches).", [("", s.Batches)]);

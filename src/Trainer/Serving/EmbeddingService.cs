@@ -26,7 +26,10 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
         bool truncate = request.Truncate ?? options.Truncate;
         var rows = new int[request.Texts.Count][];
         for (int i = 0; i < rows.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested(); // a client gone before its inputs are tokenized costs no more work
             rows[i] = Tokenize(request.Texts[i], instruction, truncate, request.Texts.Count == 1 ? request.Field : $"{request.Field}[{i}]");
+        }
         long tokens = rows.Sum(r => (long)r.Length);
         if (tokens > options.MaxQueuedTokens)
             throw new ApiError(413, "too_many_tokens", $"{request.Field} has {tokens} tokens, more than the server ever queues at once " +
