@@ -46,13 +46,18 @@ def post(body, timeout=120):
 
 
 def post_raw(body, timeout=600):
-    """Like post, but sends the body in 64 KB pieces and reads an early answer (413, 429) as soon as it comes."""
+    """Like post, but as curl sends a big body: with Expect: 100-continue, so that an early answer (413, 429) comes before
+    the body is sent; then the body in 64 KB pieces, reading an early answer as soon as it comes."""
     start = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(f"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                  "Connection: close\r\n\r\n".encode())
+                  "Expect: 100-continue\r\nConnection: close\r\n\r\n".encode())
         answer = b""
         try:
+            if select.select([s], [], [], 1.0)[0]:
+                interim = s.recv(1 << 16)
+                if not interim.startswith(b"HTTP/1.1 100"):
+                    return int(interim.split()[1]), time.monotonic() - start, interim
             for at in range(0, len(body), 1 << 16):
                 if select.select([s], [], [], 0)[0]:
                     break  # the server answered before the body was all sent
@@ -179,7 +184,7 @@ def big_body():
         time.sleep(idle)
         print(f"big-body: 16 concurrent requests of {len(body) / 1e6:.1f} MB (512 inputs each): status codes {summary(statuses)} in {seconds:.1f} s; "
               f"server RSS {before:.0f} MB before, {peak[0]:.0f} MB peak during, {rss_mb():.0f} MB {idle:.0f} s after "
-              f"(.NET heap {metrics()['trainer_serve_gc_committed_bytes'] / 2**20:.0f} MB of it)")
+              f"(.NET heap {metrics().get('trainer_serve_gc_committed_bytes', float('nan')) / 2**20:.0f} MB of it)")
         del body, text
 
 

@@ -17,7 +17,8 @@
 #
 # Environment: CONNECTIONS (32), DURATION (60), INPUTS (1), ENDPOINT (/v1/embeddings or /embed), PORT (18080),
 # ENGINE (torch or onnx), EMBED_BATCH (16, trainer embed's --batch-size), THREADS (CPU threads per model call: the
-# server's --threads and trainer embed's OMP_NUM_THREADS; default: the libraries'), NO_BUILD=1 to skip the build.
+# server's --threads and trainer embed's OMP_NUM_THREADS; default: the libraries'), NO_BUILD=1 to skip the build,
+# TRAINER_DLL (another build's trainer.dll, to compare: with NO_BUILD=1).
 # Needs node (tests/js/node_modules installed: `npm ci` there, or any `dotnet test`), curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ fi
 count=$(grep -c . "$texts")
 
 [[ ${NO_BUILD:-0} == 1 ]] || dotnet build src/Trainer.Cli -c Release -v quiet -nologo | grep -v "^$" || true
-trainer=(dotnet src/Trainer.Cli/bin/Release/net10.0/trainer.dll)
+trainer=(dotnet "${TRAINER_DLL:-src/Trainer.Cli/bin/Release/net10.0/trainer.dll}")
 
 thread_option=() embed_env=()
 if [[ -n $threads ]]; then thread_option=(--threads "$threads"); embed_env=(env "OMP_NUM_THREADS=$threads"); fi
