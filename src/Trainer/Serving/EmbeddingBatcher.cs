@@ -119,23 +119,29 @@ public sealed class EmbeddingBatcher : IDisposable
     {
         lock (_lock)
         {
-            while (_queue.Count == 0)
+            while (true)
             {
-                if (_closed) return null;
-                if (_workedSinceCollect && _idleCollect is { } idle)
+                if (_queue.Count == 0)
                 {
-                    if (Monitor.Wait(_lock, idle) || _queue.Count > 0 || _closed) continue;
-                    _workedSinceCollect = false;
-                    return [];
+                    if (_closed) return null;
+                    if (_workedSinceCollect && _idleCollect is { } idle)
+                    {
+                        if (!Monitor.Wait(_lock, idle) && _queue.Count == 0 && !_closed)
+                        {
+                            _workedSinceCollect = false;
+                            return [];
+                        }
+                    }
+                    else
+                    {
+                        Monitor.Wait(_lock);
+                    }
+                    continue;
                 }
-                Monitor.Wait(_lock);
-            }
-            long deadline = _queue.Peek().EnqueuedAt + _maxWaitTicks;
-            while (!_closed && !_draining && Fitting() == _queue.Count)
-            {
-                long left = deadline - Stopwatch.GetTimestamp();
-                if (left <= 0) break;
+                long left = _queue.Peek().EnqueuedAt + _maxWaitTicks - Stopwatch.GetTimestamp();
+                if (_closed || _draining || Fitting() < _queue.Count || left <= 0) break;
                 Monitor.Wait(_lock, TimeSpan.FromSeconds((double)left / Stopwatch.Frequency));
+                // then look again: the queue may have grown, or lost a cancelled request's inputs
             }
             int count = Fitting();
             var batch = new List<Pending>(count);

@@ -97,4 +97,24 @@ public class EmbeddingBatcherTests
         await Task.Delay(400, TestContext.Current.CancellationToken);
         Assert.Equal(1, batcher.Stats.IdleCollections); // once per burst, not every idle period
     }
+
+    [Fact]
+    public async Task A_cancelled_request_leaves_the_queue_and_the_worker_waits_for_the_next_one()
+    {
+        using var engine = new RecordingEngine();
+        using var batcher = new EmbeddingBatcher(engine, maxBatchTokens: 1000, maxWait: TimeSpan.FromMilliseconds(1000));
+        using var gone = new CancellationTokenSource();
+        var cancelled = batcher.EmbedAsync([Row(1, 4), Row(2, 4)], gone.Token);
+        await Task.Delay(200, TestContext.Current.CancellationToken);
+        await gone.CancelAsync(); // while the worker waits max-wait for company
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.Equal((0, 0L), (batcher.Stats.Queued, batcher.Stats.QueuedTokens));
+        await Task.Delay(1200, TestContext.Current.CancellationToken); // past the cancelled inputs' max-wait
+        var next = await batcher.EmbedAsync([Row(3, 5)], TestContext.Current.CancellationToken);
+
+        Assert.Equal(new float[] { 3, 5 }, next[0]);
+        Assert.Equal([[3]], engine.Batches.Select(b => b.Select(r => r[0]).ToArray()));
+        var stats = batcher.Stats;
+        Assert.Equal((1L, 1L, 2L, 0L), (stats.Batches, stats.CancelledRequests, stats.CancelledInputs, stats.IdleCollections));
+    }
 }
