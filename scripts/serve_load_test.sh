@@ -10,9 +10,15 @@
 # server with SIGTERM (exit code must be 0), and finally times `trainer embed` on the same texts with the same
 # max_length (the server's, from /health), for comparison. The load average is printed before and after.
 #
+# HOSTILE=1 then runs three hostile cases (scripts/serve_hostile_clients.py), each against a fresh server: ten slow
+# uploads beside normal requests with --max-concurrent-requests 8 (slow-upload), ten 512-input requests whose clients
+# hang up at once, then a real one (abandoned), and 16 concurrent 28 MB then 12 MB bodies with the server's RSS before,
+# at its peak and after (big-body). HOSTILE=only runs just those (no load test, no trainer embed).
+#
 # Environment: CONNECTIONS (32), DURATION (60), INPUTS (1), ENDPOINT (/v1/embeddings or /embed), PORT (18080),
 # ENGINE (torch or onnx), EMBED_BATCH (16, trainer embed's --batch-size), THREADS (CPU threads per model call: the
-# server's --threads and trainer embed's OMP_NUM_THREADS; default: the libraries'), NO_BUILD=1 to skip the build.
+# server's --threads and trainer embed's OMP_NUM_THREADS; default: the libraries'), NO_BUILD=1 to skip the build,
+# TRAINER_DLL (another build's trainer.dll, to compare: with NO_BUILD=1).
 # Needs node (tests/js/node_modules installed: `npm ci` there, or any `dotnet test`), curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,24 +47,50 @@ fi
 count=$(grep -c . "$texts")
 
 [[ ${NO_BUILD:-0} == 1 ]] || dotnet build src/Trainer.Cli -c Release -v quiet -nologo | grep -v "^$" || true
-trainer=(dotnet src/Trainer.Cli/bin/Release/net10.0/trainer.dll)
+trainer=(dotnet "${TRAINER_DLL:-src/Trainer.Cli/bin/Release/net10.0/trainer.dll}")
 
 thread_option=() embed_env=()
 if [[ -n $threads ]]; then thread_option=(--threads "$threads"); embed_env=(env "OMP_NUM_THREADS=$threads"); fi
 
+start_server() {  # extra serve options as arguments
+  rm -f "$work/health.json"
+  "${trainer[@]}" serve --model "$model" --port "$port" --engine "$engine" "${thread_option[@]}" "$@" 2>"$work/serve.log" &
+  server=$!
+  for _ in $(seq 240); do curl -sf "http://127.0.0.1:$port/health" >"$work/health.json" && break; sleep 0.5; done
+  [[ -s $work/health.json ]] || { cat "$work/serve.log"; echo "the server did not start" >&2; exit 1; }
+  cat "$work/serve.log"
+}
+stop_server() {
+  kill -TERM "$server"
+  wait "$server" && echo "server stopped on SIGTERM with exit code 0" || { echo "server exit code $?" >&2; status=1; }
+  tail -1 "$work/serve.log"
+  server=""
+}
+hostile() {  # CASE [serve options]
+  local name=$1; shift
+  echo "== hostile case $name: trainer serve ${*:-(defaults)} $extra_options"
+  start_server "$@" "${extra[@]}"
+  python3 scripts/serve_hostile_clients.py "$name" --port "$port" --pid "$server" --texts "$texts" || status=1
+  stop_server
+}
+extra=("$@") extra_options="$*"
+status=0
+
 echo "== $(date -u +%FT%TZ) on $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-"${trainer[@]}" serve --model "$model" --port "$port" --engine "$engine" "${thread_option[@]}" "$@" 2>"$work/serve.log" &
-server=$!
-for _ in $(seq 240); do curl -sf "http://127.0.0.1:$port/health" >"$work/health.json" && break; sleep 0.5; done
-[[ -s $work/health.json ]] || { cat "$work/serve.log"; echo "the server did not start" >&2; exit 1; }
-cat "$work/serve.log"
+if [[ ${HOSTILE:-0} == only ]]; then
+  hostile slow-upload --max-concurrent-requests 8
+  hostile abandoned
+  hostile big-body
+  echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit "$status"
+fi
+start_server "$@"
 max_length=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_input_tokens"])' "$work/health.json")
 
 load() { node tests/js/load-test.mjs --url "http://127.0.0.1:$port" --endpoint "$endpoint" --connections "$connections" --inputs "$inputs" --texts "$texts" --duration "$1"; }
 load 5 >/dev/null || true   # warm-up (JIT, first allocations), not counted
 before=$(curl -sf "http://127.0.0.1:$port/metrics")
 echo "== load: $connections connections × $duration s, $inputs text(s) per request to $endpoint, $count texts in turn (max_length $max_length)"
-status=0
 summary=$(load "$duration") || status=$?
 after=$(curl -sf "http://127.0.0.1:$port/metrics")
 python3 - "$summary" "$before" "$after" <<'EOF'
@@ -78,10 +110,12 @@ print(f"server: {inputs:.0f} inputs in {batches:.0f} model calls (mean batch {in
       f"model busy {d('trainer_serve_inference_seconds_total'):.1f} s, padding {100 * (1 - d('trainer_serve_tokens_total') / max(d('trainer_serve_padded_tokens_total'), 1)):.1f}% of tokens run")
 EOF
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-kill -TERM "$server"
-wait "$server" && echo "server stopped on SIGTERM with exit code 0" || { echo "server exit code $?" >&2; status=1; }
-tail -1 "$work/serve.log"
-server=""
+stop_server
+if [[ ${HOSTILE:-0} == 1 ]]; then
+  hostile slow-upload --max-concurrent-requests 8
+  hostile abandoned
+  hostile big-body
+fi
 
 echo "== ${embed_env[*]} trainer embed --model $model --max-length $max_length --batch-size $embed_batch on the same $count texts"
 start=$(date +%s.%N)

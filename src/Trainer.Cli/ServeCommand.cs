@@ -33,10 +33,18 @@ public static class ServeCommand
         var maxWaitMs = new Option<int>("--max-wait-ms") { DefaultValueFactory = _ => defaults.MaxWaitMs, Description = "How long a batch waits for more inputs before it runs" };
         var maxConcurrent = new Option<int>("--max-concurrent-requests") { DefaultValueFactory = _ => defaults.MaxConcurrentRequests, Description = "Requests handled at once; more are answered 429" };
         var threads = new Option<int?>("--threads") { Description = "CPU threads per model call (libtorch or ONNX Runtime; default: the library's)" };
+        var maxRequestBytes = new Option<int>("--max-request-bytes") { DefaultValueFactory = _ => defaults.MaxRequestBytes, Description = "Bytes of one request body; more: 413" };
+        var maxBodyBytes = new Option<long>("--max-body-bytes-in-flight") { DefaultValueFactory = _ => defaults.MaxBodyBytesInFlight, Description = "Request-body bytes held at once, over all requests; more: 429" };
+        var maxQueuedTokens = new Option<int>("--max-queued-tokens") { DefaultValueFactory = _ => defaults.MaxQueuedTokens, Description = "Tokens queued for the model at once; more: 429 (413 for a request that never fits)" };
+        var bodyTimeout = new Option<int>("--body-timeout-seconds") { DefaultValueFactory = _ => defaults.BodyTimeoutSeconds, Description = "Time a request body may take to arrive; longer: 408" };
+        var minBodyRate = new Option<int>("--min-body-bytes-per-second") { DefaultValueFactory = _ => defaults.MinBodyBytesPerSecond, Description = "Slowest a body may arrive after a 5 s grace (0: no check); slower: 408" };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY on every endpoint but /health (default: $TRAINER_API_KEY, else none)" };
+        var cors = new Option<string[]>("--cors-origin") { Description = "Origin browsers may call from (CORS), e.g. http://localhost:5173, or *; repeat or comma-separate", AllowMultipleArgumentsPerToken = true };
         var name = new Option<string?>("--model-name") { Description = "The model name in responses (default: the --model folder's name)" };
         var command = new Command("serve", "Serve embeddings over HTTP: OpenAI POST /v1/embeddings, text-embeddings-inference POST /embed, GET /health.")
         {
             model, host, port, engine, device, dtype, maxInputTokens, truncate, instruction, maxInputs, maxBatchTokens, maxWaitMs, maxConcurrent, threads, name,
+            maxRequestBytes, maxBodyBytes, maxQueuedTokens, bodyTimeout, minBodyRate, apiKey, cors,
         };
         command.SetAction(r => CliErrors.Run(() =>
         {
@@ -56,6 +64,13 @@ public static class ServeCommand
                 MaxConcurrentRequests = r.GetValue(maxConcurrent),
                 Threads = r.GetValue(threads),
                 ModelName = r.GetValue(name),
+                MaxRequestBytes = r.GetValue(maxRequestBytes),
+                MaxBodyBytesInFlight = r.GetValue(maxBodyBytes),
+                MaxQueuedTokens = r.GetValue(maxQueuedTokens),
+                BodyTimeoutSeconds = r.GetValue(bodyTimeout),
+                MinBodyBytesPerSecond = r.GetValue(minBodyRate),
+                ApiKey = r.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable("TRAINER_API_KEY") is { Length: > 0 } key ? key : null), // the variable keeps it out of ps
+                CorsOrigins = (r.GetValue(cors) ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
             };
             var server = EmbeddingServer.StartAsync(options, Console.Error).GetAwaiter().GetResult();
             server.WaitForShutdownAsync().GetAwaiter().GetResult();

@@ -29,7 +29,12 @@ public sealed class EmbeddingServer : IAsyncDisposable
     private readonly ServeOptions _options;
     private readonly TextWriter _log;
     private readonly ConcurrentDictionary<(string Endpoint, int Status), long> _responses = new();
+    private readonly ByteBudget _bodyBudget;
+    /// <summary>How long the server stays idle after work before it compacts the heap and returns the memory of a burst.</summary>
+    private static readonly TimeSpan IdleCollect = TimeSpan.FromSeconds(2);
+
     private int _active;
+    private long _errors;
     private bool _disposed;
 
     private EmbeddingServer(ServedModel model, IEmbeddingEngine engine, Text.EmbeddingTokenizer tokenizer, EmbeddingBatcher batcher, ServeOptions options,
@@ -37,6 +42,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
     {
         (_engine, _batcher, _options, _log) = (engine, batcher, options, log);
         _service = new EmbeddingService(model, tokenizer, batcher, engine.Dimensions, options);
+        _bodyBudget = new ByteBudget(options.MaxBodyBytesInFlight);
         _app = Build(options);
     }
 
@@ -63,9 +69,16 @@ public sealed class EmbeddingServer : IAsyncDisposable
         EmbeddingServer? server = null;
         try
         {
-            batcher = new EmbeddingBatcher(engine, options.MaxBatchTokens, TimeSpan.FromMilliseconds(options.MaxWaitMs));
+            batcher = new EmbeddingBatcher(engine, options.MaxBatchTokens, TimeSpan.FromMilliseconds(options.MaxWaitMs), options.MaxQueuedTokens, IdleCollect);
             server = new EmbeddingServer(model, engine, tokenizer, batcher, options, log);
-            await server._app.StartAsync(cancellationToken);
+            try
+            {
+                await server._app.StartAsync(cancellationToken);
+            }
+            catch (Exception e) when (BindFailure.Reason(e) is { } reason)
+            {
+                throw new IOException($"cannot listen on {options.Host}:{options.Port}: {reason}", e);
+            }
             server.Address = new Uri(server._app.Urls.First());
             server.LogStart();
             return server;
@@ -114,16 +127,42 @@ public sealed class EmbeddingServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Listen(IPAddress.Parse(options.Host), options.Port);
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            k.Limits.MinRequestBodyDataRate = options.MinBodyBytesPerSecond == 0 ? null : new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinBodyBytesPerSecond, TimeSpan.FromSeconds(5));
+            k.Limits.MaxRequestLineSize = HeaderLimits.KestrelRequestLine;
+            k.Limits.MaxRequestHeadersTotalSize = HeaderLimits.KestrelHeaders;
+            k.Listen(options.ListenAddress(), options.Port);
         });
+        if (options.CorsOrigins.Count > 0)
+            builder.Services.AddCors(c => c.AddDefaultPolicy(policy =>
+            {
+                if (options.CorsOrigins.Contains("*")) policy.AllowAnyOrigin();
+                else policy.WithOrigins([.. options.CorsOrigins]);
+                policy.WithMethods("GET", "HEAD", "POST").WithHeaders("content-type", "authorization");
+            }));
         var app = builder.Build();
         app.Lifetime.ApplicationStopping.Register(() =>
-            _log.WriteLine($"serve: stopping: no new connections; finishing {Volatile.Read(ref _active)} request(s) in flight"));
+        {
+            _log.WriteLine($"serve: stopping: no new connections; finishing {Volatile.Read(ref _active)} request(s) in flight");
+            _batcher.Drain(); // queued inputs run now, not after --max-wait-ms: shutdown must not outwait them
+        });
+        app.Use((context, next) => HeaderLimits.Check(context) is { } tooLarge ? Send(context, tooLarge) : next(context));
+        if (options.CorsOrigins.Count > 0) app.UseCors();
+        if (options.ApiKey is { } key)
+        {
+            var check = new ApiKeyCheck(key);
+            app.Use((context, next) =>
+            {
+                if (check.Allows(context.Request)) return next(context);
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                return Send(context, ApiKeyCheck.Refusal(context.Request));
+            });
+        }
         app.UseStatusCodePages(context => Send(context.HttpContext, Unrouted(context.HttpContext)));
         app.MapPost("/v1/embeddings", context => Handle(context, "/v1/embeddings", RequestParser.ParseOpenAi,
             (request, result) => ResponseJson.OpenAi(request, result, _service.Model.Name)));
         app.MapPost("/embed", context => Handle(context, "/embed", RequestParser.ParseTei, (_, result) => ResponseJson.Tei(result)));
-        app.MapGet("/health", context => SendJson(context, 200, Health()));
+        app.MapMethods("/health", [HttpMethods.Get, HttpMethods.Head], context => SendJson(context, 200, Health()));
         app.MapGet("/v1/models", context => SendJson(context, 200, ResponseJson.Write(w =>
         {
             w.WriteStartObject();
@@ -150,15 +189,14 @@ public sealed class EmbeddingServer : IAsyncDisposable
         Func<EmbeddingRequest, EmbeddingResult, byte[]> respond)
     {
         int status;
+        bool slot = false;
         try
         {
-            if (Interlocked.Increment(ref _active) > _options.MaxConcurrentRequests)
-                throw new ApiError(429, "too_many_requests", $"The server is handling {_options.MaxConcurrentRequests} requests already " +
-                                                             "(--max-concurrent-requests); retry later.");
+            using var body = await RequestBody.ReadAsync(context.Request, _bodyBudget, _options, context.RequestAborted);
             System.Text.Json.JsonDocument document;
             try
             {
-                document = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                document = System.Text.Json.JsonDocument.Parse(body.Bytes);
             }
             catch (System.Text.Json.JsonException e)
             {
@@ -167,7 +205,11 @@ public sealed class EmbeddingServer : IAsyncDisposable
             using (document)
             {
                 var request = parse(document.RootElement);
-                var result = await _service.EmbedAsync(request);
+                slot = true; // only now, with the body read and parsed: a slow upload holds no slot
+                if (Interlocked.Increment(ref _active) > _options.MaxConcurrentRequests)
+                    throw new ApiError(429, "too_many_requests", $"The server is handling {_options.MaxConcurrentRequests} requests already " +
+                                                                 "(--max-concurrent-requests); retry later.");
+                var result = await _service.EmbedAsync(request, context.RequestAborted);
                 await SendJson(context, status = 200, respond(request, result));
             }
         }
@@ -187,13 +229,14 @@ public sealed class EmbeddingServer : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _log.WriteLine($"serve: error: {endpoint}: {e.GetType().Name}: {e.Message}");
-            await Send(context, new ApiError(500, "model_error", $"The model failed on this request ({e.GetType().Name}: {e.Message}); the server keeps running."));
+            long id = Interlocked.Increment(ref _errors);
+            _log.WriteLine($"serve: error {id}: {endpoint}: {e.GetType().FullName}: {e.Message}");
+            await Send(context, new ApiError(500, "model_error", $"The model failed on this request (error {id} in the server's log); the server keeps running."));
             status = 500;
         }
         finally
         {
-            Interlocked.Decrement(ref _active);
+            if (slot) Interlocked.Decrement(ref _active);
         }
         _responses.AddOrUpdate((endpoint, status), 1, (_, n) => n + 1);
     }
@@ -254,9 +297,17 @@ public sealed class EmbeddingServer : IAsyncDisposable
             _responses.OrderBy(r => r.Key).Select(r => ($"{{endpoint=\"{r.Key.Endpoint}\",status=\"{r.Key.Status}\"}}", (double)r.Value)));
         Metric("trainer_serve_requests_in_flight", "gauge", "Embedding requests being handled.", [("", Volatile.Read(ref _active))]);
         Metric("trainer_serve_queued_inputs", "gauge", "Inputs waiting for the model.", [("", s.Queued)]);
+        Metric("trainer_serve_queued_tokens", "gauge", "Tokens waiting for the model (at most --max-queued-tokens).", [("", s.QueuedTokens)]);
+        Metric("trainer_serve_body_bytes_in_flight", "gauge", "Request-body bytes held (at most --max-body-bytes-in-flight).", [("", _bodyBudget.Held)]);
+        Metric("trainer_serve_gc_committed_bytes", "gauge", "Memory the .NET heap holds from the system (the rest of the RSS is native: libtorch, the runtime).",
+            [("", GC.GetGCMemoryInfo().TotalCommittedBytes)]);
+        Metric("trainer_serve_idle_collections_total", "counter", "Compacting collections run once idle after a burst.", [("", s.IdleCollections)]);
         Metric("trainer_serve_inputs_total", "counter", "Inputs embedded.", [("", s.Inputs)]);
         Metric("trainer_serve_batches_total", "counter", "Model calls (batches).", [("", s.Batches)]);
         Metric("trainer_serve_failed_batches_total", "counter", "Model calls that failed.", [("", s.FailedBatches)]);
+        Metric("trainer_serve_request_cancelled_total", "counter", "Requests whose client went away while inputs were queued (those inputs never ran).",
+            [("", s.CancelledRequests)]);
+        Metric("trainer_serve_inputs_cancelled_total", "counter", "Queued inputs dropped because their client went away.", [("", s.CancelledInputs)]);
         Metric("trainer_serve_tokens_total", "counter", "Tokens embedded (BOS and EOS included).", [("", s.Tokens)]);
         Metric("trainer_serve_padded_tokens_total", "counter", "Tokens the model ran, padding included.", [("", s.PaddedTokens)]);
         Metric("trainer_serve_largest_batch", "gauge", "Most inputs in one batch so far.", [("", s.LargestBatch)]);
@@ -274,6 +325,13 @@ public sealed class EmbeddingServer : IAsyncDisposable
                        $"query instruction {(model.Instruction is null ? "none" : System.Text.Json.JsonSerializer.Serialize(model.Instruction))} ({model.InstructionFrom})");
         _log.WriteLine($"serve: batches of at most {_options.MaxBatchTokens} padded tokens, waiting at most {_options.MaxWaitMs} ms; " +
                        $"at most {_options.MaxInputs} inputs per request and {_options.MaxConcurrentRequests} requests at once");
+        _log.WriteLine($"serve: request bodies of at most {_options.MaxRequestBytes} bytes, {_options.MaxBodyBytesInFlight} bytes held at once, arriving within " +
+                       $"{_options.BodyTimeoutSeconds} s at {_options.MinBodyBytesPerSecond} bytes/s or more; at most {_options.MaxQueuedTokens} tokens queued");
         _log.WriteLine($"serve: listening on {Address} (POST /v1/embeddings, POST /embed, GET /health); Ctrl-C or SIGTERM stops");
+        if (_options.ApiKey is not null) _log.WriteLine("serve: every endpoint but /health needs Authorization: Bearer <--api-key>");
+        else if (!IPAddress.IsLoopback(_options.ListenAddress()))
+            _log.WriteLine($"serve: warning: listening on {_options.Host}, beyond this machine, with no authentication: anyone who reaches port " +
+                           $"{Address.Port} can use the model. Give --api-key KEY, or put an authenticating proxy in front.");
+        if (_options.CorsOrigins.Count > 0) _log.WriteLine($"serve: browsers may call it from {string.Join(", ", _options.CorsOrigins)} (CORS)");
     }
 }

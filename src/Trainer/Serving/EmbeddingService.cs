@@ -14,7 +14,7 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
 
     public int Dimensions { get; } = dimensions;
 
-    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request)
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken)
     {
         if (request.Texts.Count > options.MaxInputs)
             throw new ApiError(413, "too_many_inputs", $"{request.Field} has {request.Texts.Count} inputs; the limit is {options.MaxInputs} per request " +
@@ -26,15 +26,27 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
         bool truncate = request.Truncate ?? options.Truncate;
         var rows = new int[request.Texts.Count][];
         for (int i = 0; i < rows.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested(); // a client gone before its inputs are tokenized costs no more work
             rows[i] = Tokenize(request.Texts[i], instruction, truncate, request.Texts.Count == 1 ? request.Field : $"{request.Field}[{i}]");
+        }
+        long tokens = rows.Sum(r => (long)r.Length);
+        if (tokens > options.MaxQueuedTokens)
+            throw new ApiError(413, "too_many_tokens", $"{request.Field} has {tokens} tokens, more than the server ever queues at once " +
+                                                       $"({options.MaxQueuedTokens}, --max-queued-tokens). Split it into smaller requests.", request.Field);
         Task<float[][]> vectors;
         try
         {
-            vectors = batcher.EmbedAsync(rows);
+            vectors = batcher.EmbedAsync(rows, cancellationToken);
         }
         catch (InvalidOperationException e)
         {
             throw new ApiError(503, "shutting_down", e.Message);
+        }
+        catch (QueueFullException e)
+        {
+            throw new ApiError(429, "queue_full", $"The server's queue holds {e.Queued} tokens and this request has {e.Tokens}, over the limit of " +
+                                                  $"{e.Limit} (--max-queued-tokens); retry later.");
         }
         return new EmbeddingResult(await vectors, rows.Sum(r => r.Length));
     }

@@ -73,6 +73,33 @@ public class ServingErrorTests(ServingFixture fixture)
     }
 
     [Fact]
+    public async Task Head_health_is_answered_like_get_without_a_body()
+    {
+        var server = await fixture.ErrorServer;
+        using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(server.Address, "/health"));
+        using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData(414, "uri_too_long")]
+    [InlineData(431, "headers_too_large")]
+    public async Task A_too_long_request_line_or_too_large_headers_get_a_json_error(int status, string code)
+    {
+        var server = await fixture.ErrorServer;
+        var path = status == 414 ? "/health?" + new string('q', 20_000) : "/health";
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.Address, path));
+        if (status == 431) request.Headers.Add("X-Padding", new string('h', 40_000));
+        using var response = await Client.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(status, (int)response.StatusCode);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal(code, json.GetProperty("error").GetProperty("code").GetString());
+        await AssertServes(server);
+    }
+
+    [Fact]
     public async Task A_long_input_is_refused_by_default_here_and_cut_like_trainer_embed_when_the_request_asks()
     {
         var server = await fixture.ErrorServer; // --truncate false
@@ -101,11 +128,11 @@ public class ServingErrorTests(ServingFixture fixture)
     }
 
     [Fact]
-    public async Task A_model_error_is_a_500_json_error_and_the_server_goes_on()
+    public async Task A_model_error_is_a_500_json_error_without_server_internals_and_the_server_goes_on()
     {
         var options = fixture.Options();
         var model = ServedModel.Resolve(options, TextWriter.Null);
-        var engine = new ThrowingEngine(model.LoadEngine(options)) { Fail = true };
+        var engine = new ThrowingEngine(model.LoadEngine(options)) { Fail = true }; // its message names a server path
         var log = new StringWriter();
         await using var server = await EmbeddingServer.StartAsync(model, engine, model.LoadTokenizer(), options, log, TestContext.Current.CancellationToken);
 
@@ -113,8 +140,11 @@ public class ServingErrorTests(ServingFixture fixture)
         Assert.Equal(500, failed.Status);
         var error = failed.Json.GetProperty("error");
         Assert.Equal(("server_error", "model_error"), (error.GetProperty("type").GetString(), error.GetProperty("code").GetString()));
-        Assert.Contains("the model failed", error.GetProperty("message").GetString());
-        Assert.Contains("the model failed", log.ToString());
+        var message = error.GetProperty("message").GetString()!;
+        Assert.Contains("The model failed on this request", message);
+        Assert.DoesNotContain(ThrowingEngine.Path, message);  // no server internals for clients
+        Assert.DoesNotContain("ExternalException", message);
+        Assert.Contains(ThrowingEngine.Path, log.ToString()); // the operator's log has them
 
         engine.Fail = false;
         var ok = await PostAsync(server.Address, "/v1/embeddings", new { input = fixture.Documents });

@@ -29,6 +29,22 @@ public partial class ServingShutdownTests(ServingFixture fixture)
     }
 
     [Fact]
+    public async Task Stopping_answers_a_queued_request_at_once_however_long_max_wait_is()
+    {
+        var server = await ServingFixture.StartAsync(fixture.Options() with { MaxWaitMs = 600_000 });
+        var inFlight = PostAsync(server.Address, "/embed", new { inputs = fixture.Documents[0] });
+        while (server.Stats.Queued == 0) await Task.Delay(10, TestContext.Current.CancellationToken);
+
+        var clock = Stopwatch.StartNew();
+        var stopping = server.StopAsync();
+        var response = await inFlight;
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"answered {clock.Elapsed} after the stop"); // not at the 30 s shutdown time-out
+        Assert.Equal(200, response.Status);
+        AssertClose([fixture.Export.Documents[0]], TeiVectors(response.Json), 1e-5, "the queued request");
+        await stopping;
+    }
+
+    [Fact]
     public async Task Sigterm_lets_the_request_in_flight_finish_and_trainer_serve_exits_0()
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -1,0 +1,33 @@
+using System.Runtime;
+using System.Runtime.InteropServices;
+
+namespace Trainer.Serving;
+
+/// <summary>
+/// Hands the memory of a burst back to the system: one full, blocking, compacting collection (the large-object heap
+/// too), then, on Linux with glibc, <c>malloc_trim(0)</c>, which returns the native heap's free pages (libtorch's
+/// freed activations) that glibc would otherwise keep. <see cref="EmbeddingBatcher"/> runs it on its worker once idle,
+/// never during a model call.
+/// </summary>
+public static class MemoryRelease
+{
+    private static bool _noTrim = !OperatingSystem.IsLinux();
+
+    public static void Run()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (_noTrim) return;
+        try
+        {
+            MallocTrim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _noTrim = true; // not glibc (musl, say): nothing to trim this way
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+}
