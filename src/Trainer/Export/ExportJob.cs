@@ -7,7 +7,6 @@ using Trainer.Models;
 using Trainer.Models.Mistral;
 using Trainer.Models.Weights;
 using Trainer.Text;
-using Trainer.Text.TokenizerJson;
 using static TorchSharp.torch;
 
 namespace Trainer.Export;
@@ -93,9 +92,6 @@ public static class ExportJob
     private static OnnxParity? Write(ExportOptions options, string checkpoint, string dir, TextWriter log)
     {
         var config = CheckpointBaseModel.Load(checkpoint, options.BaseModel, log); // model.path: the base model found, also for a moved checkpoint
-        if (!File.Exists(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile)) && ByteLevelBpeTokenizer.IsModelFolder(config.Model.Path))
-            throw new NotSupportedException($"{config.Model.Path} has a tokenizer.json tokenizer and no {EmbeddingTokenizer.ModelFile}; export writes its tokenizer files from a SentencePiece " +
-                                            "tokenizer.model only so far (issue #21), so this model cannot be exported yet.");
         var dtype = DTypes.Parse(options.DType, "--dtype");
         using var weights = new MergedWeights(config.Model.Path, checkpoint);
         log.WriteLine($"export: {checkpoint} (base {config.Model.Path}, {weights.MergedCount} merged projections) → {dir} as {options.DType}");
@@ -105,12 +101,20 @@ public static class ExportJob
 
         File.WriteAllText(Path.Combine(dir, OutputFolder.ExportMarker), $"written by trainer export from {checkpoint}\n");
         WriteConfig(config.Model.Path, dir, options.DType, external);
-        WriteEmbeddingConfig(dir, config, weights.Family.Config, options.DType);
+        var tokenizer = EmbeddingTokenizer.Load(config.Model.Path);
+        WriteEmbeddingConfig(dir, config, tokenizer, options.DType);
         SentenceTransformersFiles.Write(dir, config, weights.Family.Config.HiddenSize);
-        var tokenizerCopy = Path.Combine(dir, EmbeddingTokenizer.ModelFile);
-        File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
-        File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
-        TokenizerFiles.Write(dir, tokenizerCopy, config.Model.MaxLength);
+        if (tokenizer.IsSentencePiece)
+        {
+            var tokenizerCopy = Path.Combine(dir, EmbeddingTokenizer.ModelFile);
+            File.Copy(Path.Combine(config.Model.Path, EmbeddingTokenizer.ModelFile), tokenizerCopy, overwrite: true);
+            File.SetAttributes(tokenizerCopy, FileAttributes.Normal); // writable even when the source was read-only
+            TokenizerFiles.Write(dir, tokenizerCopy, config.Model.MaxLength);
+        }
+        else
+        {
+            TokenizerFiles.Copy(config.Model.Path, dir, tokenizer);
+        }
 
         if (options.Formats.Contains("safetensors"))
         {
@@ -122,7 +126,6 @@ public static class ExportJob
         OnnxParity? parity = null;
         if (onnx)
         {
-            var tokenizer = EmbeddingTokenizer.Load(config.Model.Path);
             var onnxPath = WriteOnnx(weights, dtype, options.Opset, dir, external, tokenizer.EosId);
             log.WriteLine($"memory: peak RSS after writing {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())}");
             var mirrored = OnnxFolder.Mirror(dir, external);
@@ -204,7 +207,11 @@ public static class ExportJob
         File.WriteAllText(Path.Combine(outputDir, PretrainedLoader.ConfigFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    private static void WriteEmbeddingConfig(string outputDir, TrainConfig config, IDecoderConfig model, string dtype)
+    /// <summary>
+    /// The serving settings. bos_token_id is the tokenizer's first prefix id (null when it adds none, as Qwen's) and
+    /// eos_token_id the token appended and pooled, which may differ from config.json's (Llama 3.1: 128009, not 128001).
+    /// </summary>
+    private static void WriteEmbeddingConfig(string outputDir, TrainConfig config, EmbeddingTokenizer tokenizer, string dtype)
     {
         var settings = new Dictionary<string, object?>
         {
@@ -214,9 +221,9 @@ public static class ExportJob
             ["document_template"] = "{text}",
             ["default_instruction"] = config.Data.DefaultInstruction,
             ["max_length"] = config.Model.MaxLength,
-            ["bos_token_id"] = model.BosTokenId,
-            ["eos_token_id"] = model.EosTokenId,
-            ["add_bos"] = true,
+            ["bos_token_id"] = tokenizer.PrefixIds.Count > 0 ? tokenizer.PrefixIds[0] : null,
+            ["eos_token_id"] = tokenizer.EosId,
+            ["add_bos"] = tokenizer.PrefixIds.Count > 0,
             ["append_eos"] = true,
             ["truncate_to"] = "max_length - 1 tokens before EOS",
             ["padding_side"] = "right",

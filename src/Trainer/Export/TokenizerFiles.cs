@@ -3,11 +3,13 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Trainer.Text;
+using Trainer.Text.TokenizerJson;
 
 namespace Trainer.Export;
 
 /// <summary>
-/// The Hugging Face tokenizer files of an export, made from its SentencePiece <c>tokenizer.model</c>:
+/// The Hugging Face tokenizer files of an export. A byte-level BPE model's are copied (<see cref="Copy"/>); a
+/// SentencePiece model's are made from its <c>tokenizer.model</c> (<see cref="Write"/>):
 /// <c>tokenizer.json</c> (see <see cref="HfTokenizerJson"/>), <c>tokenizer_config.json</c> and
 /// <c>special_tokens_map.json</c>. Together they give <see cref="EmbeddingTokenizer"/>'s ids (BOS, text, EOS; the text
 /// cut so that BOS and EOS stay) in transformers, sentence-transformers, text-embeddings-inference and, without
@@ -21,6 +23,48 @@ public static class TokenizerFiles
     public const string SpecialTokensMapFile = "special_tokens_map.json";
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// A byte-level BPE model's files (<c>tokenizer.json</c> and, when present, <c>tokenizer_config.json</c> and
+    /// <c>special_tokens_map.json</c>) copied into <paramref name="outputDir"/> as they are, except one thing: when the
+    /// post-processor appends nothing after a text (a Qwen base), it is replaced by a <c>TemplateProcessing</c> that puts
+    /// <paramref name="tokenizer"/>'s prefix before and its pool token after, so that every stack reading the file
+    /// appends and pools the token <c>trainer embed</c> pools.
+    /// </summary>
+    public static void Copy(string modelDir, string outputDir, EmbeddingTokenizer tokenizer)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(modelDir, TokenizerJsonFile)))!.AsObject();
+        var bpe = ByteLevelBpeTokenizer.Load(modelDir);
+        if (bpe.Template.Suffix.Length == 0)
+        {
+            var names = bpe.AddedTokens.ToDictionary(t => t.Id, t => t.Content);
+            string Name(int id) => names.TryGetValue(id, out var name) ? name
+                : throw new InvalidDataException($"{Path.Combine(modelDir, TokenizerJsonFile)}: token id {id} is not an added token, so a template cannot name it.");
+            json["post_processor"] = Template([.. tokenizer.PrefixIds.Select(id => (Name(id), id))], [.. tokenizer.SuffixIds.Select(id => (Name(id), id))]);
+        }
+        WriteJson(Path.Combine(outputDir, TokenizerJsonFile), json);
+        foreach (var file in new[] { TokenizerConfigFile, SpecialTokensMapFile })
+        {
+            var source = Path.Combine(modelDir, file);
+            if (!File.Exists(source)) continue;
+            File.Copy(source, Path.Combine(outputDir, file), overwrite: true);
+            File.SetAttributes(Path.Combine(outputDir, file), FileAttributes.Normal);
+        }
+    }
+
+    /// <summary>Hugging Face's TemplateProcessing: <paramref name="prefix"/> $A <paramref name="suffix"/> (a pair: $A then $B:1 between).</summary>
+    private static JsonObject Template((string Name, int Id)[] prefix, (string Name, int Id)[] suffix)
+    {
+        static JsonObject Special(string name, int typeId) => new() { ["SpecialToken"] = new JsonObject { ["id"] = name, ["type_id"] = typeId } };
+        static JsonObject Sequence(string id, int typeId) => new() { ["Sequence"] = new JsonObject { ["id"] = id, ["type_id"] = typeId } };
+        var single = new JsonArray([.. prefix.Select(t => Special(t.Name, 0)), Sequence("A", 0), .. suffix.Select(t => Special(t.Name, 0))]);
+        var pair = new JsonArray([.. prefix.Select(t => Special(t.Name, 0)), Sequence("A", 0), .. suffix.Select(t => Special(t.Name, 0)),
+            Sequence("B", 1), .. suffix.Select(t => Special(t.Name, 1))]);
+        var specials = new JsonObject();
+        foreach (var (name, id) in prefix.Concat(suffix).DistinctBy(t => t.Id))
+            specials[name] = new JsonObject { ["id"] = name, ["ids"] = new JsonArray(id), ["tokens"] = new JsonArray(name) };
+        return new JsonObject { ["type"] = "TemplateProcessing", ["single"] = single, ["pair"] = pair, ["special_tokens"] = specials };
+    }
 
     /// <summary>Writes the three files into <paramref name="outputDir"/>, replacing earlier ones.</summary>
     public static void Write(string outputDir, string tokenizerModelPath, int maxLength)

@@ -11,7 +11,9 @@ namespace Trainer.Text;
 /// token.</item>
 /// <item>else <c>tokenizer.json</c> (Hugging Face byte-level BPE; Qwen2/2.5/3, Llama 3): what its post-processor puts
 /// before a text (Llama 3.1/3.2: &lt;|begin_of_text|&gt;; Qwen: nothing), the prompt's ids, then the tokens its
-/// post-processor puts after a text or, when it puts none, tokenizer_config.json's eos_token; the text's ids are
+/// post-processor puts after a text or, when it puts none, the pool token: &lt;|endoftext|&gt; when the tokenizer has
+/// it (Qwen's end of text, which Qwen3-Embedding and gte-Qwen2 pool; a Qwen3 base lists the chat token
+/// &lt;|im_end|&gt; as its eos_token), else tokenizer_config.json's eos_token; the text's ids are
 /// truncated so that the whole fits max_length. A special token's text inside the text becomes that token, as in
 /// Hugging Face.</item>
 /// </list>
@@ -20,6 +22,9 @@ namespace Trainer.Text;
 public sealed class EmbeddingTokenizer
 {
     public const string ModelFile = "tokenizer.model";
+
+    /// <summary>The end-of-text token of Qwen's (and GPT-2-style) byte-level vocabularies.</summary>
+    public const string EndOfText = "<|endoftext|>";
 
     private readonly ByteLevelBpeTokenizer? _json;
     private readonly SentencePieceBpe? _bpe;
@@ -39,6 +44,7 @@ public sealed class EmbeddingTokenizer
         _json = json;
         _prefix = json.Template.Prefix;
         _suffix = json.Template.Suffix.Length > 0 ? json.Template.Suffix
+            : json.AddedTokens.FirstOrDefault(t => t.Content == EndOfText) is { } endOfText ? [endOfText.Id]
             : json.EosId is int eos ? [eos]
             : throw new InvalidDataException($"{Path.Combine(source, ByteLevelBpeTokenizer.ConfigFile)}: eos_token is missing (or the file is), and the post_processor of " +
                                              $"{Path.Combine(source, ByteLevelBpeTokenizer.TokenizerFile)} adds no token after a text; the embedding is pooled at that token, so one of them must name it.");
@@ -49,6 +55,9 @@ public sealed class EmbeddingTokenizer
     public SentencePieceBpe Bpe => _bpe ?? throw new InvalidOperationException("This model's tokenizer is tokenizer.json (byte-level BPE), not SentencePiece.");
 
     public bool IsSentencePiece => _bpe is not null;
+
+    /// <summary>The ids put after every text (SentencePiece: EOS); the last one is pooled.</summary>
+    public IReadOnlyList<int> SuffixIds => _suffix;
 
     /// <summary>The last id of every row, the position pooled.</summary>
     public int EosId => _suffix[^1];

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TorchSharp;
+using Trainer.Export;
+using Trainer.Inference;
+using Trainer.Models;
+using Trainer.Models.Weights;
+using Trainer.Serving;
+using Trainer.Tests.Interop;
+using Trainer.Tests.Serving;
+using Trainer.Tests.Text;
+using Trainer.Tests.Training;
+using Trainer.Text;
+using Trainer.Training;
+using static TorchSharp.torch;
+
+namespace Trainer.Tests.Export;
+
+/// <summary>
+/// #21's end to end: a tiny random Qwen3 (hidden 64, 2 layers, head_dim 32) with the real Qwen3 tokenizer.json trains
+/// for 3 steps on SciFact rows, exports (safetensors and ONNX, whose parity check passes), and the export embeds and
+/// serves the checkpoint's vectors. The exported tokenizer.json appends the token the trainer pools
+/// (&lt;|endoftext|&gt;: a Qwen3 base's own post-processor appends nothing), and Hugging Face's Rust tokenizers library
+/// reads our very ids from it.
+/// </summary>
+public class Qwen3EndToEndTests
+{
+    /// <summary>A seeded random qwen3 model folder of the real vocabulary (151,669), with the real tokenizer files.</summary>
+    private static string TinyQwen3()
+    {
+        var dir = TestPaths.TempDir("tiny-qwen3-real-tokenizer");
+        var config = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture("tiny-qwen3", "config.json")))!.AsObject();
+        (config["vocab_size"], config["bos_token_id"], config["eos_token_id"]) = (151669, 151643, 151645);
+        File.WriteAllText(Path.Combine(dir, PretrainedLoader.ConfigFile), config.ToJsonString());
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(ByteLevelBpeReference.Package("qwen3"), file), Path.Combine(dir, file));
+        var family = ModelFamilies.Load(Path.Combine(dir, PretrainedLoader.ConfigFile));
+        var layout = family.Tensors().Select(t => (t.Name, t.Shape, ScalarType.Float32)).ToList();
+        using var generator = new Generator(seed: 5);
+        WeightFilesWriter.Write(dir, layout, name =>
+        {
+            var shape = layout.First(l => l.Name == name).Shape;
+            using var scale = (name.Contains("norm") ? 0.1 : 0.02).ToScalar();
+            using var one = 1.ToScalar();
+            var draw = randn(shape, generator: generator) * scale;
+            return name.Contains("norm") ? draw.add(one, alpha: one) : draw;
+        });
+        return dir;
+    }
+
+    [Fact]
+    public async Task A_tiny_qwen3_with_the_real_tokenizer_trains_exports_embeds_and_serves_the_same_vectors()
+    {
+        var model = TinyQwen3();
+        var run = TestPaths.TempDir("qwen3-e2e-run");
+        var config = TrainingFixture.Config(run, $"model.path={model}", "training.max_steps=3", "checkpoint.every_steps=3");
+        var summary = new TrainingRun(config, new TrainOptions(), TextWriter.Null).Run();
+        var losses = File.ReadAllLines(Path.Combine(run, MetricsLog.FileName)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetSingle()).ToList();
+        Assert.Equal(3, losses.Count);
+        Assert.All(losses, l => Assert.True(float.IsFinite(l) && l > 0));
+
+        var exportDir = Path.Combine(TestPaths.TempDir("qwen3-e2e-export"), "export");
+        var export = ExportJob.Run(new ExportOptions(summary.LastCheckpoint!, ["safetensors", "onnx"], exportDir), TextWriter.Null);
+        Assert.True(export.Passed, export.Parity?.ToString());
+        using var embeddingConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(exportDir, ExportJob.EmbeddingConfigFile)));
+        Assert.Equal(151643, embeddingConfig.RootElement.GetProperty("eos_token_id").GetInt32()); // <|endoftext|>, not the chat <|im_end|>
+        Assert.Equal(JsonValueKind.Null, embeddingConfig.RootElement.GetProperty("bos_token_id").ValueKind);
+
+        // the same ids from our tokenizer (base folder) and from Rust reading the exported tokenizer.json
+        string[] texts = ["How do vaccines train the immune system?", "Vaccines expose the immune system to a harmless part of a pathogen.", "短い文 and 𠀀abc"];
+        var tokenizer = EmbeddingTokenizer.Load(model);
+        var work = TestPaths.TempDir("qwen3-e2e-ids");
+        File.WriteAllLines(Path.Combine(work, "texts.jsonl"), texts.Select(t => JsonSerializer.Serialize(t)));
+        var node = NodeRunner.Run("bpe-ids.mjs", "rust", exportDir, Path.Combine(work, "texts.jsonl"), Path.Combine(work, "ids.jsonl"));
+        Assert.True(node.ExitCode == 0, node.Stderr);
+        var rust = File.ReadAllLines(Path.Combine(work, "ids.jsonl")).Select(l => Golden.Ints(JsonDocument.Parse(l).RootElement.GetProperty("special"))).ToList();
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(tokenizer.Encode(texts[i], null, 512), rust[i]);
+        Assert.Equal(151643, rust[0][^1]);
+
+        // embed from the export and from the checkpoint, then serve the export: the same vectors
+        var input = Path.Combine(work, "in.jsonl");
+        File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { text = t })));
+        float[][] Embed(string source)
+        {
+            var output = Path.Combine(work, $"out-{Guid.NewGuid():N}.jsonl");
+            EmbedJob.Embed(new EmbedOptions(source, input, output));
+            return File.ReadAllLines(output).Select(l => Golden.Floats(JsonDocument.Parse(l).RootElement.GetProperty("embedding"))).ToArray();
+        }
+        var fromCheckpoint = Embed(summary.LastCheckpoint!);
+        ServingHttp.AssertClose(fromCheckpoint, Embed(exportDir), 1e-5, "embed from the export");
+        await using var server = await ServingFixture.StartAsync(new ServeOptions(exportDir) { Port = 0 });
+        var served = await ServingHttp.PostAsync(server.Address, "/v1/embeddings", new { input = texts });
+        Assert.Equal(200, served.Status);
+        ServingHttp.AssertClose(fromCheckpoint, ServingHttp.OpenAiVectors(served.Json), 1e-5, "served from the export");
+    }
+}
