@@ -21,7 +21,7 @@ namespace Trainer.Tests.Export;
 /// for 3 steps on SciFact rows, exports (safetensors and ONNX, whose parity check passes), and the export embeds and
 /// serves the checkpoint's vectors. The exported tokenizer.json appends the token the trainer pools
 /// (&lt;|endoftext|&gt;: a Qwen3 base's own post-processor appends nothing), and Hugging Face's Rust tokenizers library
-/// reads our very ids from it.
+/// reads our very ids from it; transformers.js embeds them from the export's ONNX graph to the same vectors.
 /// </summary>
 public class Qwen3EndToEndTests
 {
@@ -88,6 +88,16 @@ public class Qwen3EndToEndTests
         }
         var fromCheckpoint = Embed(summary.LastCheckpoint!);
         ServingHttp.AssertClose(fromCheckpoint, Embed(exportDir), 1e-5, "embed from the export");
+        // transformers.js on the export's onnx/model.onnx: its pipeline and the model's own output
+        var jsInput = Path.Combine(work, "js-in.json");
+        File.WriteAllText(jsInput, JsonSerializer.Serialize(new { queries = Array.Empty<string>(), documents = texts }));
+        var js = NodeRunner.Run("transformers-embed.mjs", exportDir, jsInput, Path.Combine(work, "js.json"));
+        Assert.True(js.ExitCode == 0, js.Stderr);
+        var jsOut = JsonDocument.Parse(File.ReadAllText(Path.Combine(work, "js.json"))).RootElement;
+        Assert.Equal(rust.Select(r => r.ToArray()), jsOut.GetProperty("input_ids").EnumerateArray().Select(Golden.Ints));
+        foreach (var output in new[] { "pipeline_batch", "model_output" })
+            ServingHttp.AssertClose(fromCheckpoint, jsOut.GetProperty(output).EnumerateArray().Select(Golden.Floats).ToArray(), 1e-4, $"transformers.js {output}");
+
         await using var server = await ServingFixture.StartAsync(new ServeOptions(exportDir) { Port = 0 });
         var served = await ServingHttp.PostAsync(server.Address, "/v1/embeddings", new { input = texts });
         Assert.Equal(200, served.Status);
