@@ -17,23 +17,32 @@ using static TorchSharp.torch;
 namespace Trainer.Tests.Export;
 
 /// <summary>
-/// #21's end to end: a tiny random Qwen3 (hidden 64, 2 layers, head_dim 32) with the real Qwen3 tokenizer.json trains
-/// for 3 steps on SciFact rows, exports (safetensors and ONNX, whose parity check passes), and the export embeds and
-/// serves the checkpoint's vectors. The exported tokenizer.json appends the token the trainer pools
-/// (&lt;|endoftext|&gt;: a Qwen3 base's own post-processor appends nothing), and Hugging Face's Rust tokenizers library
-/// reads our very ids from it; transformers.js embeds them from the export's ONNX graph to the same vectors.
+/// #21's end to end, per family: a tiny random model (<see cref="Models.FamilyGoldenTests"/>' shapes: hidden 64, 2
+/// layers) of a real vocabulary with the real tokenizer.json (Qwen3's for qwen3 and qwen2, Llama 3's for the llama3
+/// RoPE model) trains for 3 steps on SciFact rows, exports (safetensors and ONNX, whose parity check passes), and the
+/// export embeds and serves the checkpoint's vectors. The exported tokenizer.json appends the token the trainer pools
+/// (&lt;|endoftext|&gt; for Qwen, whose base's post-processor appends nothing and whose eos_token is the chat token
+/// &lt;|im_end|&gt;; eos_token &lt;|end_of_text|&gt; for this Llama 3 file), Hugging Face's Rust tokenizers library
+/// reads our very ids from it, and transformers.js embeds them from the export's ONNX graph to the same vectors.
 /// </summary>
-public class Qwen3EndToEndTests
+public class RealTokenizerEndToEndTests
 {
-    /// <summary>A seeded random qwen3 model folder of the real vocabulary (151,669), with the real tokenizer files.</summary>
-    private static string TinyQwen3()
+    public static TheoryData<string, string, int, int, int, int> Families => new()
     {
-        var dir = TestPaths.TempDir("tiny-qwen3-real-tokenizer");
-        var config = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture("tiny-qwen3", "config.json")))!.AsObject();
-        (config["vocab_size"], config["bos_token_id"], config["eos_token_id"]) = (151669, 151643, 151645);
+        { "tiny-qwen3", "qwen3", 151669, 151643, 151645, 151643 },
+        { "tiny-qwen2", "qwen3", 151669, 151643, 151643, 151643 },
+        { "tiny-llama3", "llama3", 128256, 128000, 128001, 128001 },
+    };
+
+    /// <summary>A seeded random model folder of <paramref name="fixture"/>'s shape and the real vocabulary, with the real tokenizer files.</summary>
+    private static string TinyModel(string fixture, string tokenizerPackage, int vocab, int bos, int eos)
+    {
+        var dir = TestPaths.TempDir(fixture + "-real-tokenizer");
+        var config = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture(fixture, "config.json")))!.AsObject();
+        (config["vocab_size"], config["bos_token_id"], config["eos_token_id"]) = (vocab, bos, eos);
         File.WriteAllText(Path.Combine(dir, PretrainedLoader.ConfigFile), config.ToJsonString());
         foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(ByteLevelBpeReference.Package("qwen3"), file), Path.Combine(dir, file));
+            File.Copy(Path.Combine(ByteLevelBpeReference.Package(tokenizerPackage), file), Path.Combine(dir, file));
         var family = ModelFamilies.Load(Path.Combine(dir, PretrainedLoader.ConfigFile));
         var layout = family.Tensors().Select(t => (t.Name, t.Shape, ScalarType.Float32)).ToList();
         using var generator = new Generator(seed: 5);
@@ -48,34 +57,36 @@ public class Qwen3EndToEndTests
         return dir;
     }
 
-    [Fact]
-    public async Task A_tiny_qwen3_with_the_real_tokenizer_trains_exports_embeds_and_serves_the_same_vectors()
+    [Theory]
+    [MemberData(nameof(Families))]
+    public async Task A_tiny_model_with_the_real_tokenizer_trains_exports_embeds_and_serves_the_same_vectors(string fixture, string tokenizerPackage, int vocab,
+        int bos, int eos, int pooled)
     {
-        var model = TinyQwen3();
-        var run = TestPaths.TempDir("qwen3-e2e-run");
+        var model = TinyModel(fixture, tokenizerPackage, vocab, bos, eos);
+        var run = TestPaths.TempDir(fixture + "-e2e-run");
         var config = TrainingFixture.Config(run, $"model.path={model}", "training.max_steps=3", "checkpoint.every_steps=3");
         var summary = new TrainingRun(config, new TrainOptions(), TextWriter.Null).Run();
         var losses = File.ReadAllLines(Path.Combine(run, MetricsLog.FileName)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetSingle()).ToList();
         Assert.Equal(3, losses.Count);
         Assert.All(losses, l => Assert.True(float.IsFinite(l) && l > 0));
 
-        var exportDir = Path.Combine(TestPaths.TempDir("qwen3-e2e-export"), "export");
+        var exportDir = Path.Combine(TestPaths.TempDir(fixture + "-e2e-export"), "export");
         var export = ExportJob.Run(new ExportOptions(summary.LastCheckpoint!, ["safetensors", "onnx"], exportDir), TextWriter.Null);
         Assert.True(export.Passed, export.Parity?.ToString());
         using var embeddingConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(exportDir, ExportJob.EmbeddingConfigFile)));
-        Assert.Equal(151643, embeddingConfig.RootElement.GetProperty("eos_token_id").GetInt32()); // <|endoftext|>, not the chat <|im_end|>
+        Assert.Equal(pooled, embeddingConfig.RootElement.GetProperty("eos_token_id").GetInt32()); // Qwen3: <|endoftext|>, not the chat <|im_end|>
         Assert.Equal(JsonValueKind.Null, embeddingConfig.RootElement.GetProperty("bos_token_id").ValueKind);
 
         // the same ids from our tokenizer (base folder) and from Rust reading the exported tokenizer.json
         string[] texts = ["How do vaccines train the immune system?", "Vaccines expose the immune system to a harmless part of a pathogen.", "短い文 and 𠀀abc"];
         var tokenizer = EmbeddingTokenizer.Load(model);
-        var work = TestPaths.TempDir("qwen3-e2e-ids");
+        var work = TestPaths.TempDir(fixture + "-e2e-ids");
         File.WriteAllLines(Path.Combine(work, "texts.jsonl"), texts.Select(t => JsonSerializer.Serialize(t)));
         var node = NodeRunner.Run("bpe-ids.mjs", "rust", exportDir, Path.Combine(work, "texts.jsonl"), Path.Combine(work, "ids.jsonl"));
         Assert.True(node.ExitCode == 0, node.Stderr);
         var rust = File.ReadAllLines(Path.Combine(work, "ids.jsonl")).Select(l => Golden.Ints(JsonDocument.Parse(l).RootElement.GetProperty("special"))).ToList();
         for (int i = 0; i < texts.Length; i++) Assert.Equal(tokenizer.Encode(texts[i], null, 512), rust[i]);
-        Assert.Equal(151643, rust[0][^1]);
+        Assert.All(rust, ids => Assert.Equal(pooled, ids[^1]));
 
         // embed from the export and from the checkpoint, then serve the export: the same vectors
         var input = Path.Combine(work, "in.jsonl");
