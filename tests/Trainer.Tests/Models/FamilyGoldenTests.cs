@@ -111,6 +111,7 @@ public class FamilyGoldenTests
             for (int s = 0; s < rows[b].Length; s++)
                 max = Math.Max(max, Trainer.Tests.Golden.MaxAbsDiff(hiddenGolden[b][s], hidden[b, s].data<float>().ToArray()));
         Assert.True(max <= 1e-5, $"{family}: max abs diff of the hidden state {max}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"{family}: hidden state max abs diff {max:G3}");
         for (int b = 0; b < rows.Length; b++)
         {
             var pooled = nn.functional.normalize(hidden[b, rows[b].Length - 1], p: 2, dim: -1).data<float>().ToArray();
@@ -129,5 +130,6 @@ public class FamilyGoldenTests
         var parity = OnnxVerifier.Verify(onnx, TestPaths.Fixture(family), null, ParityRule.For(ScalarType.Float32), rows);
         Assert.True(parity.Passed, parity.ToString());
         Assert.True(parity.HiddenMaxAbs <= 1e-4, $"{family}: {parity}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"{family}: {parity}");
     }
 }
