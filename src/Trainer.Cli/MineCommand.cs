@@ -56,6 +56,7 @@ public static class MineCommand
                 MaxScore = r.GetValue(maxScore),
                 Instruction = queryInstruction,
                 MaxLength = length,
+                Template = source.Template,
                 BatchSize = r.GetValue(shared.BatchSize),
                 Device = r.GetValue(shared.Device)!,
                 DType = r.GetValue(shared.DType)!,

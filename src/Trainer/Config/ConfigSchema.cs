@@ -1,6 +1,7 @@
 using Trainer.Evaluation;
 using Trainer.Models;
 using Trainer.Models.Lora;
+using Trainer.Text;
 
 namespace Trainer.Config;
 
@@ -27,6 +28,7 @@ public static class ConfigSchema
 
         ConfigKey.StringList("data.train", c => c.Data.Train, (c, v) => c with { Data = c.Data with { Train = v! } }, isPath: true),
         ConfigKey.String("data.default_instruction", c => c.Data.DefaultInstruction, (c, v) => c with { Data = c.Data with { DefaultInstruction = v } }, nullable: true),
+        ConfigKey.String("data.query_template", c => c.Data.QueryTemplate, (c, v) => c with { Data = c.Data with { QueryTemplate = v! } }),
         ConfigKey.Bool("data.shuffle", c => c.Data.Shuffle, (c, v) => c with { Data = c.Data with { Shuffle = v } }),
         ConfigKey.Bool("data.skip_invalid", c => c.Data.SkipInvalid, (c, v) => c with { Data = c.Data with { SkipInvalid = v } }),
 
@@ -79,6 +81,14 @@ public static class ConfigSchema
             throw new ConfigException($"training.device = {config.Training.Device} is invalid; expected cpu, cuda or cuda:N.");
         foreach (var device in config.Training.Devices?.Where(d => d != "auto") ?? [])
             if (!DTypes.IsDeviceName(device)) throw new ConfigException($"training.devices entry {device} is invalid; expected cpu, cuda, cuda:N, or [auto].");
+        try
+        {
+            _ = new QueryTemplate(config.Data.QueryTemplate);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException($"data.query_template is invalid: {e.Message}");
+        }
         ValidateKeepBest(config);
     }
 

@@ -47,6 +47,9 @@ public sealed record DataSection
 {
     public IReadOnlyList<string> Train { get; init; } = [];
     public string? DefaultInstruction { get; init; }
+
+    /// <summary>How queries are written (<see cref="Text.QueryTemplate"/>); e5's by default.</summary>
+    public string QueryTemplate { get; init; } = Text.QueryTemplate.E5.Template;
     public bool Shuffle { get; init; } = true;
     public bool SkipInvalid { get; init; }
 }

@@ -37,7 +37,7 @@ public static partial class EvalJob
                       $"instruction {(instruction is null ? "none" : $"\"{instruction}\"")} ({From(options.Instruction is not null)}), top-k {options.TopK}");
 
         var config = ModelFamilies.Load(Path.Combine(source.ModelDir, PretrainedLoader.ConfigFile)).Config;
-        var tokenizer = EmbeddingTokenizer.Load(source.ModelDir, config);
+        var tokenizer = source.LoadTokenizer();
         using var model = AdaptedModel.Load(source.ModelDir, source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
         var evaluation = RetrievalEvaluator.Evaluate(model, tokenizer, data, settings, log);
         table?.Write(EvaluationResults.FormatTable([(evaluation.Split, evaluation.Report)]));

@@ -32,6 +32,9 @@ public sealed record MineOptions(string ModelDir, string InputPath, string Outpu
 
     public int MaxLength { get; init; } = 512;
 
+    /// <summary>How queries are written: the checkpoint's or export's template (<see cref="ModelSource.Template"/>), else e5's.</summary>
+    public Text.QueryTemplate Template { get; init; } = Text.QueryTemplate.E5;
+
     public int BatchSize { get; init; } = 16;
 
     public string Device { get; init; } = "cpu";

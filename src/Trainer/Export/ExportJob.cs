@@ -217,7 +217,7 @@ public static class ExportJob
         {
             ["pooling"] = "last_token",
             ["normalize"] = "l2",
-            ["query_template"] = PromptFormat.QueryTemplate,
+            ["query_template"] = new QueryTemplate(config.Data.QueryTemplate).ServingSpelling,
             ["document_template"] = "{text}",
             ["default_instruction"] = config.Data.DefaultInstruction,
             ["max_length"] = config.Model.MaxLength,

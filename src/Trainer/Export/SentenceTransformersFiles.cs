@@ -22,7 +22,7 @@ public static class SentenceTransformersFiles
     public const string NormalizeFolder = "2_Normalize";
 
     /// <summary>The query prompt: the prefix of a query formatted with <paramref name="instruction"/> ("" without one).</summary>
-    public static string QueryPrompt(string? instruction) => PromptFormat.Format("", instruction);
+    public static string QueryPrompt(TrainConfig config, string? instruction) => new QueryTemplate(config.Data.QueryTemplate).Prompt(instruction);
 
     public static void Write(string dir, TrainConfig config, int hiddenSize)
     {
@@ -37,7 +37,7 @@ public static class SentenceTransformersFiles
         Save(ConfigFile, new JsonObject
         {
             ["model_type"] = "SentenceTransformer",
-            ["prompts"] = new JsonObject { ["query"] = QueryPrompt(config.Data.DefaultInstruction), ["document"] = "" },
+            ["prompts"] = new JsonObject { ["query"] = QueryPrompt(config, config.Data.DefaultInstruction), ["document"] = "" },
             ["default_prompt_name"] = null,
             ["similarity_fn_name"] = "cosine",
         });

@@ -28,6 +28,13 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
 {
     public const int DefaultMaxLength = 512;
 
+    /// <summary>How queries are written: the checkpoint's <c>data.query_template</c> or the export's <c>query_template</c>, else e5's.</summary>
+    public QueryTemplate Template { get; init; } = QueryTemplate.E5;
+
+    /// <summary>The model folder's tokenizer, checked against its config, writing queries with <see cref="Template"/>.</summary>
+    public EmbeddingTokenizer LoadTokenizer() =>
+        EmbeddingTokenizer.Load(ModelDir, Models.ModelFamilies.Load(Path.Combine(ModelDir, Models.PretrainedLoader.ConfigFile)).Config).WithTemplate(Template);
+
     public static ModelSource Resolve(string? model, string? adapter, string? baseModel, TextWriter log)
     {
         if (model is null)
@@ -78,11 +85,14 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
         Trained(checkpoint, CheckpointBaseModel.Load(checkpoint, baseModel, log));
 
     private static ModelSource Trained(string checkpoint, TrainConfig config) =>
-        new(config.Model.Path, checkpoint, config.Model.MaxLength, config.Data.DefaultInstruction, Path.Combine(checkpoint, CheckpointStore.ConfigFile));
+        new(config.Model.Path, checkpoint, config.Model.MaxLength, config.Data.DefaultInstruction, Path.Combine(checkpoint, CheckpointStore.ConfigFile))
+        {
+            Template = new QueryTemplate(config.Data.QueryTemplate),
+        };
 
     private static bool IsCheckpoint(string adapterDir) => File.Exists(Path.Combine(adapterDir, CheckpointStore.ConfigFile));
 
-    /// <summary>The defaults <c>trainer export</c> wrote; a query template other than ours is refused.</summary>
+    /// <summary>The defaults <c>trainer export</c> wrote: max_length, default_instruction and query_template.</summary>
     private static ModelSource FromEmbeddingConfig(string model)
     {
         var path = Path.Combine(model, ExportJob.EmbeddingConfigFile);
@@ -99,9 +109,18 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
         {
             var root = json.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: expected a JSON object.");
-            if (root.TryGetProperty("query_template", out var template) && template.ValueKind != JsonValueKind.Null &&
-                template.GetString() != PromptFormat.QueryTemplate)
-                throw new NotSupportedException($"{path}: query_template {template} is not supported; trainer formats queries as {JsonSerializer.Serialize(PromptFormat.QueryTemplate)}.");
+            var queryTemplate = QueryTemplate.E5;
+            if (root.TryGetProperty("query_template", out var template) && template.ValueKind != JsonValueKind.Null)
+            {
+                try
+                {
+                    queryTemplate = QueryTemplate.FromServingSpelling(template.ValueKind == JsonValueKind.String ? template.GetString()! : template.GetRawText());
+                }
+                catch (ArgumentException e)
+                {
+                    throw new InvalidDataException($"{path}: query_template is invalid: {e.Message.Replace(QueryTemplate.QuerySlot, QueryTemplate.ServingQuerySlot)}");
+                }
+            }
             int? maxLength = null;
             if (root.TryGetProperty("max_length", out var length))
             {
@@ -116,7 +135,7 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
                     throw new InvalidDataException($"{path}: default_instruction must be a string or null, got {text.ValueKind.ToString().ToLowerInvariant()}.");
                 instruction = text.GetString();
             }
-            return new ModelSource(model, null, maxLength, instruction, path);
+            return new ModelSource(model, null, maxLength, instruction, path) { Template = queryTemplate };
         }
     }
 }

@@ -67,6 +67,17 @@ public sealed class EmbeddingTokenizer
 
     public int VocabSize { get; }
 
+    /// <summary>How queries are written (<c>data.query_template</c>); e5's unless <see cref="WithTemplate"/> says otherwise.</summary>
+    public QueryTemplate Template { get; private set; } = QueryTemplate.E5;
+
+    /// <summary>This tokenizer writing queries with <paramref name="template"/>.</summary>
+    public EmbeddingTokenizer WithTemplate(QueryTemplate template)
+    {
+        var copy = (EmbeddingTokenizer)MemberwiseClone();
+        copy.Template = template;
+        return copy;
+    }
+
     /// <summary><see cref="ModelFile"/> when the folder has one (or has no tokenizer.json either), else tokenizer.json.</summary>
     public static EmbeddingTokenizer Load(string modelDir) =>
         File.Exists(Path.Combine(modelDir, ModelFile)) || !ByteLevelBpeTokenizer.IsModelFolder(modelDir)
@@ -96,7 +107,7 @@ public sealed class EmbeddingTokenizer
     public int[] Encode(string text, string? instruction, int maxLength)
     {
         if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max_length must be at least 2 (BOS and EOS).");
-        string prompt = PromptFormat.Format(text, instruction);
+        string prompt = Template.Format(text, instruction);
         if (_bpe is not null)
         {
             var ids = _bpe.Encode(prompt, addBos: true, maxIds: maxLength - 1); // reads only a prefix of a long text

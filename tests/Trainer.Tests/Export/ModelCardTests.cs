@@ -38,7 +38,7 @@ public class ModelCardTests(TrainedCheckpoint trained) : IClassFixture<TrainedCh
         Assert.Equal("", st.GetProperty("prompts").GetProperty("document").GetString());
         Assert.Equal(JsonValueKind.Null, st.GetProperty("default_prompt_name").ValueKind);
         Assert.Equal("cosine", st.GetProperty("similarity_fn_name").GetString());
-        Assert.Equal("", SentenceTransformersFiles.QueryPrompt(null)); // no default instruction: queries as they are
+        Assert.Equal("", QueryTemplate.E5.Prompt(null)); // no default instruction: queries as they are
     }
 
     [Fact]
