@@ -24,7 +24,12 @@ public sealed class FakeChatServer : IAsyncDisposable
     private readonly ConcurrentQueue<FakeReply> _script = new();
     private readonly ConcurrentQueue<(JsonElement Body, string? Authorization)> _received = new();
 
+    private int _inFlight, _maxInFlight;
+
     private FakeChatServer(WebApplication app) => _app = app;
+
+    /// <summary>The most chat requests the server has held at once.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
     /// <summary>The base URL clients take, ending in /v1.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -61,6 +66,22 @@ public sealed class FakeChatServer : IAsyncDisposable
     }
 
     private async Task HandleAsync(HttpContext context)
+    {
+        int now = Interlocked.Increment(ref _inFlight);
+        for (int seen = Volatile.Read(ref _maxInFlight); now > seen && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen; seen = Volatile.Read(ref _maxInFlight))
+        {
+        }
+        try
+        {
+            await AnswerAsync(context);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
     {
         using var doc = await JsonDocument.ParseAsync(context.Request.Body);
         var body = doc.RootElement.Clone();
