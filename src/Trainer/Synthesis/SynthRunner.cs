@@ -23,6 +23,7 @@ public sealed class SynthRunner
     private int _kept, _inFlight, _nextSlot, _requests, _rows, _wasted;
     private long _promptTokens, _completionTokens;
     private string? _lastWaste;
+    private Exception? _failure;
 
     private SynthRunner(SynthOptions options, TemplateSet templates, SynthStore store, ChatClient client, TextWriter log) =>
         (_options, _templates, _store, _client, _log) = (options, templates, store, client, log);
@@ -62,29 +63,44 @@ public sealed class SynthRunner
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var progress = new Timer(_ => Progress(), null, _options.ProgressInterval, _options.ProgressInterval);
-        await Guard(BrainstormAsync(stop.Token), stop);
+
+        await Guarded(BrainstormAsync, stop);
+        ThrowIfStopped(cancellationToken);
         _tasks = _options.Groups.Where(g => g.Brainstorms).ToDictionary(g => g, g => _store.Tasks(g));
         foreach (var (group, tasks) in _tasks)
             if (tasks.Count == 0) throw new SynthAbortException($"no task could be brainstormed for {group.Name}; see the brainstorm records in {Path.Combine(_options.OutputDir, "requests.jsonl")}.");
         _kept = _store.RowCount;
-        await Guard(Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(() => WorkerAsync(stop.Token), stop.Token))), stop);
+
+        await Task.WhenAll(Enumerable.Range(0, _options.Concurrency).Select(_ => Task.Run(() => Guarded(WorkerAsync, stop), CancellationToken.None)));
+        ThrowIfStopped(cancellationToken);
         Progress();
     }
 
-    /// <summary>Awaits <paramref name="work"/>; the first abort cancels the other requests and is rethrown (not the cancellations it caused).</summary>
-    private static async Task Guard(Task work, CancellationTokenSource stop)
+    /// <summary>
+    /// Runs one part of the work; its failure is kept as the run's (the first one wins) and cancels every other request
+    /// at once, so that an abort does not wait for the slots in flight. Cancellations are swallowed: <see cref="ThrowIfStopped"/> says why.
+    /// </summary>
+    private async Task Guarded(Func<CancellationToken, Task> work, CancellationTokenSource stop)
     {
         try
         {
-            await work;
+            await work(stop.Token);
         }
-        catch (Exception)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            stop.Cancel();
-            var abort = work.Exception?.InnerExceptions.OfType<SynthAbortException>().FirstOrDefault();
-            if (abort is not null) throw abort;
-            throw;
+            // another part failed, or the user stopped the run
         }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+            await stop.CancelAsync();
+        }
+    }
+
+    private void ThrowIfStopped(CancellationToken cancellationToken)
+    {
+        if (_failure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private async Task BrainstormAsync(CancellationToken cancellationToken)
@@ -102,22 +118,34 @@ public sealed class SynthRunner
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken };
         await System.Threading.Tasks.Parallel.ForEachAsync(jobs, parallel, async (job, token) =>
         {
-            var template = _templates.Brainstorm(job.Group);
-            var placeholders = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            while (_store.Slot("brainstorm", job.Group.Name, job.Index) is { Finished: false } state)
+            try
             {
-                int seed = RequestId.Seed(_options.Seed, "brainstorm", job.Group, job.Index, state.NextSample);
-                var request = new ChatRequest(template.Render(placeholders), _options.Temperature, _options.TopP, 2048, seed);
-                var answer = await _client.SendAsync(request, token);
-                Count(answer, rowKept: false);
-                var tasks = answer.Answered && answer.FinishReason != "length" ? TaskListParser.Parse(answer.Content!) : [];
-                string status = !answer.Answered ? "failed" : tasks.Count > 0 ? "kept" : "dropped";
-                string? cause = status != "dropped" ? null : answer.FinishReason == "length" ? "length" : "no_tasks";
-                var id = RequestId.Of("brainstorm", job.Group, template, null, placeholders, seed, job.Index, state.NextSample);
-                _store.FinishBrainstorm(Record(id, "brainstorm", job.Group, job.Index, state.NextSample, template, null, placeholders, seed, status, cause, answer),
-                    tasks, _options.MaxSamples);
+                await BrainstormOneAsync(job.Group, job.Index, token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null); // kept before Parallel.ForEachAsync gathers the cancellations it causes
+                throw;
             }
         });
+    }
+
+    /// <summary>Samples brainstorm <paramref name="index"/> of the group until it yields tasks or is given up.</summary>
+    private async Task BrainstormOneAsync(SynthGroup group, int index, CancellationToken cancellationToken)
+    {
+        var template = _templates.Brainstorm(group);
+        var none = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        while (_store.Slot("brainstorm", group.Name, index) is { Finished: false } state)
+        {
+            int seed = RequestId.Seed(_options.Seed, "brainstorm", group, index, state.NextSample);
+            var answer = await _client.SendAsync(new ChatRequest(template.Render(none), _options.Temperature, _options.TopP, 2048, seed), cancellationToken);
+            Count(answer, rowKept: false);
+            var tasks = answer.Answered && answer.FinishReason != "length" ? TaskListParser.Parse(answer.Content!) : [];
+            string status = !answer.Answered ? "failed" : tasks.Count > 0 ? "kept" : "dropped";
+            string? cause = status != "dropped" ? null : answer.FinishReason == "length" ? "length" : "no_tasks";
+            var id = RequestId.Of("brainstorm", group, template, null, none, seed, index, state.NextSample);
+            _store.FinishBrainstorm(Record(id, "brainstorm", group, index, state.NextSample, template, null, none, seed, status, cause, answer), tasks, _options.MaxSamples);
+        }
     }
 
     private async Task WorkerAsync(CancellationToken cancellationToken)
