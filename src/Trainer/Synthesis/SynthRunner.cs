@@ -157,7 +157,7 @@ public sealed class SynthRunner
             lock (_gate)
             {
                 if (_kept + _inFlight >= _options.Examples) return;
-                if (_wasted > Math.Max(50, _options.Examples))
+                if (_wasted > Math.Max(50, _options.Examples) || (_wasted >= 10 && Volatile.Read(ref _rows) == 0))
                     throw new SynthAbortException($"{_wasted} slots gave no row in this run (last: {_lastWaste}); see {Path.Combine(_options.OutputDir, "requests.jsonl")}.");
                 while (true)
                 {

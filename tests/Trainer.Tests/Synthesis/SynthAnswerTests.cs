@@ -68,7 +68,12 @@ public class SynthAnswerTests
         Assert.Equal(2, report.Rows);
         Assert.Equal(new Dictionary<string, int>
         {
-            ["duplicate"] = 1, ["length"] = 1, ["missing_key"] = 2, ["positive_equals_negative"] = 1, ["query_equals_positive"] = 1, ["unparsable"] = 2,
+            ["duplicate"] = 1,
+            ["length"] = 1,
+            ["missing_key"] = 2,
+            ["positive_equals_negative"] = 1,
+            ["query_equals_positive"] = 1,
+            ["unparsable"] = 2,
         }, report.Drops);
         var requests = Lines(dir, "requests.jsonl");
         Assert.Equal(10, requests.Count);

@@ -80,6 +80,30 @@ public class SynthCliTests
     }
 
     [Fact]
+    public async Task Ctrl_c_stops_with_one_line_and_the_same_command_finishes_the_job()
+    {
+        await using var server = await FakeChatServer.StartAsync(Enumerable.Repeat(FakeReply.Slow(TimeSpan.FromMilliseconds(100)), 200).ToArray());
+        var dir = TestPaths.TempDir("synth-sigint");
+        var args = Synth(server, dir, 60, "--groups", "sts", "--concurrency", "2");
+        var train = Path.Combine(dir, "train.jsonl");
+        using (var process = CliRunner.Start(args))
+        {
+            var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            _ = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            var clock = Stopwatch.StartNew();
+            while (!(File.Exists(train) && File.ReadAllLines(train).Length >= 5) && clock.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(130, process.ExitCode);
+            Assert.EndsWith($"synth: stopped; run the same command to continue from {dir}\n", await stderr);
+        }
+        var rerun = CliRunner.Run(args);
+        Assert.True(rerun.ExitCode == 0, rerun.Stderr);
+        Assert.Equal(60, File.ReadAllLines(train).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Dry_run_prints_the_rendered_prompts_and_calls_nothing()
     {
         await using var server = await FakeChatServer.StartAsync();

@@ -68,6 +68,15 @@ public class SynthHttpTests
         Assert.Equal(1, report.Drops["http_failed"]);
     }
 
+    [Fact]
+    public async Task When_the_first_ten_slots_all_fail_the_run_stops_naming_the_last_failure()
+    {
+        await using var server = await FakeChatServer.StartAsync(Enumerable.Repeat(FakeReply.Error(400, "max_tokens is too large"), 20).ToArray());
+        var e = await Assert.ThrowsAsync<SynthAbortException>(() => Run(Options(server, TestPaths.TempDir("synth-all-fail"), 100)));
+        Assert.StartsWith("10 slots gave no row in this run (last: http 400: max_tokens is too large); see ", e.Message);
+        Assert.Equal(10, server.Received.Count);
+    }
+
     [Theory]
     [InlineData(401, "refused the request (401: invalid key)")]
     [InlineData(403, "refused the request (403: invalid key)")]
