@@ -26,7 +26,7 @@ public sealed class ChatClient : IDisposable
     public ChatClient(string baseUrl, string model, string? apiKey, RetryPolicy retry, JsonMode jsonMode, TimeSpan timeout, int connections, RateLimiter? limiter = null)
     {
         BaseUrl = NormalizeBase(baseUrl);
-        _completions = new Uri(BaseUrl + "/chat/completions");
+        _completions = Endpoint(BaseUrl, "chat/completions");
         (_model, _retry, _jsonMode, _timeout, _limiter) = (model, retry, jsonMode, timeout, limiter);
         var handler = new SocketsHttpHandler
         {
@@ -41,12 +41,23 @@ public sealed class ChatClient : IDisposable
     /// <summary>The base URL without a trailing slash, e.g. http://localhost:8000/v1.</summary>
     public string BaseUrl { get; }
 
+    /// <summary>
+    /// {base}/<paramref name="path"/>, keeping a query the base carries (Azure OpenAI's <c>?api-version=…</c>), e.g.
+    /// http://localhost:8000/v1 → http://localhost:8000/v1/chat/completions.
+    /// </summary>
+    public static Uri Endpoint(string baseUrl, string path)
+    {
+        var builder = new UriBuilder(baseUrl);
+        builder.Path = builder.Path.TrimEnd('/') + "/" + path;
+        return builder.Uri;
+    }
+
     /// <summary>Checks the URL's form: absolute http(s). Returns it without a trailing slash.</summary>
     public static string NormalizeBase(string baseUrl)
     {
         if (!Uri.TryCreate(baseUrl.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new ArgumentException($"--base-url: expected an http(s) URL such as http://localhost:8000/v1, got \"{baseUrl}\".");
-        return uri.ToString().TrimEnd('/');
+        return uri.Query.Length > 0 ? uri.ToString() : uri.ToString().TrimEnd('/');
     }
 
     /// <summary>
@@ -59,7 +70,7 @@ public sealed class ChatClient : IDisposable
         cts.CancelAfter(timeout);
         try
         {
-            using var response = await _http.GetAsync(BaseUrl + "/models", cts.Token);
+            using var response = await _http.GetAsync(Endpoint(BaseUrl, "models"), cts.Token);
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
                 throw new SynthAbortException(Refused(response.StatusCode, await response.Content.ReadAsStringAsync(cts.Token)));
         }
