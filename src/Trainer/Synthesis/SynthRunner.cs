@@ -32,6 +32,7 @@ public sealed class SynthRunner
     public static async Task<SynthReport> RunAsync(SynthOptions options, string? apiKey, TextWriter log, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        log = TextWriter.Synchronized(log); // the progress timer writes from its own thread
         var templates = TemplateSet.Load(options.TemplatesDir, options.Groups);
         Directory.CreateDirectory(options.OutputDir);
         options.Settings(templates).WriteOrCheck(options.OutputDir);
