@@ -7,7 +7,7 @@ namespace Trainer.Cli;
 /// <summary><c>trainer benchmark</c>: commands that print speed and memory figures (see docs/benchmarks.md).</summary>
 public static class BenchmarkCommands
 {
-    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed(), Train(), Tokenize() };
+    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed(), Train(), Tokenize(), Synth() };
 
     private static Command Synthetic()
     {
@@ -88,6 +88,20 @@ public static class BenchmarkCommands
         command.SetAction(r => CliErrors.Run(() =>
         {
             TokenizeBenchmark.Run(r.GetValue(tokenizer)!, r.GetValue(input)!, r.GetValue(passes), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Synth()
+    {
+        var examples = new Option<int>("--examples") { DefaultValueFactory = _ => 2000, Description = "Rows to generate" };
+        var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 64, Description = "Requests in flight" };
+        var groups = new Option<string>("--groups") { DefaultValueFactory = _ => "all", Description = "Groups to generate (as trainer synth --groups)" };
+        var command = new Command("synth", "trainer synth's requests/s against an in-process server that answers at once.") { examples, concurrency, groups };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            SynthBenchmark.RunAsync(r.GetValue(examples), r.GetValue(concurrency), Trainer.Synthesis.SynthGroup.ParseList(r.GetValue(groups)), Console.Out).GetAwaiter().GetResult();
             return 0;
         }));
         return command;

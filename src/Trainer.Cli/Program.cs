@@ -11,5 +11,6 @@ var root = new RootCommand("Trainer: turn a Mistral-family decoder into a text-e
     MineCommand.Build(),
     BenchmarkCommands.Build(),
     ServeCommand.Build(),
+    SynthCommand.Build(),
 };
 return root.Parse(args).Invoke();

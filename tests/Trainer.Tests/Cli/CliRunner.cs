@@ -9,6 +9,15 @@ public static class CliRunner
 
     public static Result Run(params string[] args) => RunWithInput(null, args);
 
+    /// <summary>Starts the CLI without waiting for it (standard output and error redirected; read them or they may fill).</summary>
+    public static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "trainer.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info)!;
+    }
+
     /// <summary>Runs the CLI with <paramref name="stdin"/> piped to its standard input (then closed); null: no input redirection.</summary>
     public static Result RunWithInput(string? stdin, params string[] args)
     {
