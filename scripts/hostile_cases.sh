@@ -5,8 +5,10 @@
 #
 # Builds the CLI (Release) unless TRAINER_DLL is given (e.g. an older build, to see the cases fail there). Every
 # file, FIFO, link and socket is made in a scratch folder; the machine's own /dev entries are never written (a
-# character device is made with mknod when run as root, else that case is skipped). The serve cases are in
-# scripts/serve_load_test.sh. Exits 1 if any case fails.
+# character device is made with mknod when run as root, else that case is skipped). Then, unless SERVE=0, the serve
+# cases (slow uploads, abandoned clients, big bodies with RSS before, during and after) run through
+# `HOSTILE=only scripts/serve_load_test.sh models/tiny-mistral` on the same build (about 3 minutes; their figures are
+# printed, and the case fails if that script does). Exits 1 if any case fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if [[ -n ${1:-} ]]; then dll=$1; else
@@ -14,6 +16,7 @@ if [[ -n ${1:-} ]]; then dll=$1; else
   dll=src/Trainer.Cli/bin/Release/net10.0/trainer.dll
 fi
 dll=$(realpath "$dll")
+repo=$PWD
 trainer() { timeout 120 dotnet "$dll" "$@"; }
 model=$PWD/models/tiny-mistral
 mine_fixture=$PWD/scripts/hostile_mine.sh
@@ -109,6 +112,12 @@ verdict "kill -9 embed left $left temporary file(s); the next run on that output
 
 echo "== 8. mine: a positive that is not in the corpus"
 if [[ -f $mine_fixture ]]; then source "$mine_fixture"; else echo "SKIP  (scripts/hostile_mine.sh not present)"; fi
+
+if [[ ${SERVE:-1} != 0 ]]; then
+  echo "== 5, 6, 7: serve (scripts/serve_load_test.sh HOSTILE=only)"
+  (cd "$repo" && HOSTILE=only NO_BUILD=1 TRAINER_DLL="$dll" bash scripts/serve_load_test.sh models/tiny-mistral) | sed 's/^/      /'
+  verdict "serve: slow uploads, abandoned clients and big bodies (figures above)" test "${PIPESTATUS[0]}" = 0
+fi
 
 echo "verdict: $failed case(s) failed"
 [[ $failed == 0 ]]

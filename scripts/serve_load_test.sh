@@ -30,7 +30,7 @@ if [[ $# -gt 0 && $1 != "--" ]]; then texts=$1; shift; fi
 connections=${CONNECTIONS:-32} duration=${DURATION:-60} inputs=${INPUTS:-1} endpoint=${ENDPOINT:-/v1/embeddings}
 port=${PORT:-18080} engine=${ENGINE:-torch} embed_batch=${EMBED_BATCH:-16} threads=${THREADS:-}
 work=$(mktemp -d)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'if [[ -n ${server:-} ]]; then kill "$server" 2>/dev/null; fi; rm -rf "$work"' EXIT  # never kill 0: that is the whole process group, a calling script included
 
 if [[ -z $texts ]]; then
   texts=$work/scifact-abstracts.jsonl
