@@ -99,13 +99,14 @@ public class ByteLevelBpeTests(ByteLevelBpeReference reference) : IClassFixture<
 
     /// <summary>
     /// A folder with tokenizer.json and no tokenizer.model gives embedding rows of the post-processor's prefix, the Rust
-    /// ids and tokenizer_config.json's eos_token (Qwen3: &lt;|im_end|&gt; 151645; Llama 3: &lt;|end_of_text|&gt; 128001),
-    /// the text's ids cut so that the row fits max_length.
+    /// ids and the pool token: &lt;|endoftext|&gt; 151643 for Qwen3, whose post-processor appends nothing and whose
+    /// eos_token is the chat token &lt;|im_end|&gt; 151645; tokenizer_config.json's eos_token for Llama 3
+    /// (&lt;|end_of_text|&gt; 128001), which has no &lt;|endoftext|&gt;. The text's ids are cut so that the row fits max_length.
     /// </summary>
     [Theory]
-    [InlineData("qwen3", 151645)]
+    [InlineData("qwen3", 151643)]
     [InlineData("llama3-template", 128001)]
-    public void Embedding_rows_are_the_rust_ids_with_special_tokens_then_eos(string tokenizer, int eos)
+    public void Embedding_rows_are_the_rust_ids_with_special_tokens_then_the_pool_token(string tokenizer, int eos)
     {
         var run = reference.For(tokenizer);
         var embedding = EmbeddingTokenizer.Load(run.Folder);
