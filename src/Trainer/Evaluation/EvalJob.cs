@@ -36,7 +36,6 @@ public static partial class EvalJob
         log.WriteLine($"eval: max_length {maxLength} ({From(options.MaxLength is not null)}), " +
                       $"instruction {(instruction is null ? "none" : $"\"{instruction}\"")} ({From(options.Instruction is not null)}), top-k {options.TopK}");
 
-        var config = ModelFamilies.Load(Path.Combine(source.ModelDir, PretrainedLoader.ConfigFile)).Config;
         var tokenizer = source.LoadTokenizer();
         using var model = AdaptedModel.Load(source.ModelDir, source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
         var evaluation = RetrievalEvaluator.Evaluate(model, tokenizer, data, settings, log);

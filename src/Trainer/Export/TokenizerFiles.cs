@@ -34,7 +34,7 @@ public static class TokenizerFiles
     public static void Copy(string modelDir, string outputDir, EmbeddingTokenizer tokenizer)
     {
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(modelDir, TokenizerJsonFile)))!.AsObject();
-        var bpe = ByteLevelBpeTokenizer.Load(modelDir);
+        var bpe = tokenizer.ByteLevel;
         if (bpe.Template.Suffix.Length == 0)
         {
             var names = bpe.AddedTokens.ToDictionary(t => t.Id, t => t.Content);

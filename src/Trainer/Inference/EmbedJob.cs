@@ -135,7 +135,7 @@ public static class EmbedJob
         {
             var rounds = EmbedInput.Read(input, options.InputPath, config.VocabSize).Chunk(options.ChunkLines).GetEnumerator();
             if (!rounds.MoveNext()) throw new InvalidDataException($"{options.InputPath}: no input lines (the input is empty or blank); nothing to {verb}.");
-            var job = new Job(source, maxLength, instruction, new(source.LoadTokenizer), input, rounds, rounds.Current);
+            var job = new Job(source, maxLength, instruction, new(() => source.LoadTokenizer(config)), input, rounds, rounds.Current);
             if (rounds.Current.Any(i => i.InputIds is null)) _ = job.Tokenizer.Value;
             log.WriteLine($"{verb}: {source.ModelDir}{(source.AdapterDir is { } a ? $" + adapter {a}" : "")}; {report}"); // after the first round's check: a bad line there stays a one-line error
             return job;

@@ -31,9 +31,12 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
     /// <summary>How queries are written: the checkpoint's <c>data.query_template</c> or the export's <c>query_template</c>, else e5's.</summary>
     public QueryTemplate Template { get; init; } = QueryTemplate.E5;
 
-    /// <summary>The model folder's tokenizer, checked against its config, writing queries with <see cref="Template"/>.</summary>
-    public EmbeddingTokenizer LoadTokenizer() =>
-        EmbeddingTokenizer.Load(ModelDir, Models.ModelFamilies.Load(Path.Combine(ModelDir, Models.PretrainedLoader.ConfigFile)).Config).WithTemplate(Template);
+    /// <summary>
+    /// The model folder's tokenizer, checked against its config (<paramref name="config"/> when the caller has read it
+    /// already), writing queries with <see cref="Template"/>.
+    /// </summary>
+    public EmbeddingTokenizer LoadTokenizer(Models.IDecoderConfig? config = null) =>
+        EmbeddingTokenizer.Load(ModelDir, config ?? Models.ModelFamilies.Load(Path.Combine(ModelDir, Models.PretrainedLoader.ConfigFile)).Config).WithTemplate(Template);
 
     public static ModelSource Resolve(string? model, string? adapter, string? baseModel, TextWriter log)
     {

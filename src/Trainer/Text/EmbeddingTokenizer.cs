@@ -56,6 +56,9 @@ public sealed class EmbeddingTokenizer
 
     public bool IsSentencePiece => _bpe is not null;
 
+    /// <summary>The tokenizer.json tokenizer; a SentencePiece model has none (see <see cref="IsSentencePiece"/>).</summary>
+    public ByteLevelBpeTokenizer ByteLevel => _json ?? throw new InvalidOperationException("This model's tokenizer is SentencePiece (tokenizer.model), not tokenizer.json.");
+
     /// <summary>The ids put after every text (SentencePiece: EOS); the last one is pooled.</summary>
     public IReadOnlyList<int> SuffixIds => _suffix;
 
