@@ -10,6 +10,12 @@ public static class ProcessMemory
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        TrimNativeHeap();
+    }
+
+    /// <summary>glibc's <c>malloc_trim(0)</c>: the native heap's free pages back to the OS (Linux with glibc; elsewhere nothing).</summary>
+    public static void TrimNativeHeap()
+    {
         if (!OperatingSystem.IsLinux()) return;
         try
         {

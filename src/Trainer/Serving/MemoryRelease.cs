@@ -1,5 +1,4 @@
 using System.Runtime;
-using System.Runtime.InteropServices;
 
 namespace Trainer.Serving;
 
@@ -11,23 +10,10 @@ namespace Trainer.Serving;
 /// </summary>
 public static class MemoryRelease
 {
-    private static bool _noTrim = !OperatingSystem.IsLinux();
-
     public static void Run()
     {
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        if (_noTrim) return;
-        try
-        {
-            MallocTrim(0);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            _noTrim = true; // not glibc (musl, say): nothing to trim this way
-        }
+        Benchmarks.ProcessMemory.TrimNativeHeap();
     }
-
-    [DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int MallocTrim(nuint pad);
 }

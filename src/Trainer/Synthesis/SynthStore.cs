@@ -83,12 +83,6 @@ public sealed class SynthStore : IDisposable
         lock (_lock) return _taskLists.TryGetValue(group.Name, out var list) ? list.ToArray() : [];
     }
 
-    /// <summary>Whether a row with these texts is already kept (exact match of query, positive and negative).</summary>
-    public bool IsDuplicate(IReadOnlyList<string> texts)
-    {
-        lock (_lock) return _rowKeys.Contains(Key(texts));
-    }
-
     /// <summary>
     /// Records a finished generation. A kept answer whose texts duplicate a kept row is recorded as dropped
     /// (duplicate) instead; returns whether the row was kept. The record and the row are flushed before returning.

@@ -99,8 +99,7 @@ public sealed class EmbeddingTokenizer
         if (tokenizer.VocabSize > config.VocabSize)
             throw new InvalidDataException($"{tokenizerPath} has {tokenizer.VocabSize} pieces but {configPath} has vocab_size = {config.VocabSize}; " +
                                            "the tokenizer must not produce ids the model has no embedding for.");
-        var specials = tokenizer.IsSentencePiece ? new[] { ("BOS", tokenizer.Bpe.BosId), ("EOS", tokenizer.EosId) }
-            : tokenizer._prefix.Select(id => ("BOS", id)).Concat(tokenizer._suffix.Select(id => ("EOS", id))).ToArray();
+        var specials = tokenizer._prefix.Select(id => ("BOS", id)).Concat(tokenizer._suffix.Select(id => ("EOS", id)));
         foreach (var (name, id) in specials)
             if (id < 0 || id >= config.VocabSize)
                 throw new InvalidDataException($"{tokenizerPath} has {name} id {id}, outside [0, {config.VocabSize}) of vocab_size in {configPath}.");

@@ -42,8 +42,6 @@ public sealed class BpeModel
 
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
 
-    public int MergeCount => _merges.Count;
-
     public static BpeModel Read(TokenizerJsonReader file, JsonElement model)
     {
         string type = file.String(model, "type", "model.type");

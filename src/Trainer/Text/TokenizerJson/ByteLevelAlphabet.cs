@@ -11,14 +11,6 @@ public static class ByteLevelAlphabet
 
     public static char Char(byte b) => ByteToChar[b];
 
-    /// <summary>The vocabulary spelling of some UTF-8 bytes.</summary>
-    public static string Spell(ReadOnlySpan<byte> bytes)
-    {
-        var chars = new char[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++) chars[i] = ByteToChar[bytes[i]];
-        return new string(chars);
-    }
-
     private static char[] Build()
     {
         var table = new char[256];

@@ -17,8 +17,6 @@ public sealed class UnicodeNormalizer
 
     public static UnicodeNormalizer None { get; } = new([]);
 
-    public bool IsIdentity => _forms.Length == 0;
-
     public static UnicodeNormalizer Read(TokenizerJsonReader file, JsonElement? normalizer)
     {
         var forms = new List<NormalizationForm>();
