@@ -27,18 +27,19 @@ public sealed class LanguageTable
     ];
 
     private readonly double[] _cumulative;
+    private readonly string[] _names;
 
     public LanguageTable(IReadOnlyList<(string Name, double Weight)> languages)
     {
         if (languages.Count == 0) throw new ArgumentException("the language list is empty.");
-        Names = languages.Select(l => l.Name).ToArray();
+        _names = languages.Select(l => l.Name).ToArray();
         Weights = languages.Select(l => l.Weight).ToArray();
         _cumulative = new double[Weights.Count];
         double sum = 0;
         for (int i = 0; i < Weights.Count; i++) _cumulative[i] = sum += Weights[i];
     }
 
-    public IReadOnlyList<string> Names { get; }
+    public IReadOnlyList<string> Names => _names;
 
     public IReadOnlyList<double> Weights { get; }
 
@@ -75,7 +76,7 @@ public sealed class LanguageTable
     public string Sample(Random random, string? except = null)
     {
         if (except is null) return Names[Index(random.NextDouble() * _cumulative[^1])];
-        int skip = Array.IndexOf(Names.ToArray(), except);
+        int skip = Array.IndexOf(_names, except);
         if (skip < 0) return Names[Index(random.NextDouble() * _cumulative[^1])];
         if (Names.Count == 1) throw new ArgumentException("bitext needs at least two languages.");
         double total = _cumulative[^1] - Weights[skip];

@@ -37,13 +37,9 @@ public sealed record SynthReport(
             all.Failed, all.Drops, all.HttpErrors, all.Retries, all.PromptTokens, all.CompletionTokens, cost, session);
     }
 
-    /// <summary>Writes report.json atomically (a temporary file renamed over it).</summary>
-    public void Write(string folder)
-    {
-        var path = Path.Combine(folder, FileName);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, SynthJson.Indented));
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
+    /// <summary>Writes report.json atomically (<see cref="Checkpointing.OutputTarget"/>: a temporary file renamed over it).</summary>
+    public void Write(string folder) =>
+        Checkpointing.OutputTarget.Write(Path.Combine(folder, FileName), "--output", JsonSerializer.SerializeToUtf8Bytes(this, SynthJson.Indented));
 
     public void Print(TextWriter output)
     {

@@ -25,9 +25,7 @@ public sealed record SynthSettings(
         var path = Path.Combine(folder, FileName);
         if (!File.Exists(path))
         {
-            var temporary = path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(this, SynthJson.Indented));
-            File.Move(temporary, path, overwrite: true);
+            Checkpointing.OutputTarget.Write(path, "--output", JsonSerializer.SerializeToUtf8Bytes(this, SynthJson.Indented));
             return;
         }
         SynthSettings? saved;
