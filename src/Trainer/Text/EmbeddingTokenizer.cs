@@ -122,7 +122,7 @@ public sealed class EmbeddingTokenizer
             throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max_length must leave room for the {_prefix.Length + _suffix.Length} special tokens the tokenizer adds.");
         var row = new List<int>(Math.Min(prompt.Length / 3 + _prefix.Length + _suffix.Length, maxLength));
         row.AddRange(_prefix);
-        _json!.Encode(prompt, row, room); // reads only as many pieces as fit
+        _json!.Encode(prompt, row, room); // stops the BPE merges once the row is full (the pre-tokenizers still split the whole text)
         row.AddRange(_suffix);
         return row.ToArray();
     }
