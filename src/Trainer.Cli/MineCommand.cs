@@ -57,6 +57,7 @@ public static class MineCommand
                 Instruction = queryInstruction,
                 MaxLength = length,
                 Template = source.Template,
+                PoolToken = source.PoolToken,
                 BatchSize = r.GetValue(shared.BatchSize),
                 Device = r.GetValue(shared.Device)!,
                 DType = r.GetValue(shared.DType)!,

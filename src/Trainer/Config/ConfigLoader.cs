@@ -43,6 +43,12 @@ public static class ConfigLoader
             config = key.Set(config, key.Parse(node, context));
         }
         if (!values.ContainsKey("output_dir")) config = config with { OutputDir = context.ResolvePath(config.OutputDir) }; // the default is relative too
+        if (!values.ContainsKey("data.query_template") && config.Model.Path.Length > 0 && Text.SentenceTransformersPrompt.Read(config.Model.Path) is var (template, instruction))
+        {
+            // a sentence-transformers base keeps its own query format (and instruction, unless one is given)
+            config = config with { Data = config.Data with { QueryTemplate = template.Template } };
+            if (!values.ContainsKey("data.default_instruction")) config = config with { Data = config.Data with { DefaultInstruction = instruction } };
+        }
         ConfigSchema.Validate(config);
         return config;
     }

@@ -15,6 +15,7 @@ public static class ConfigSchema
         ConfigKey.String("model.path", c => c.Model.Path, (c, v) => c with { Model = c.Model with { Path = v! } }, isPath: true),
         ConfigKey.Choice("model.dtype", DTypes.Names, c => c.Model.DType, (c, v) => c with { Model = c.Model with { DType = v } }),
         ConfigKey.Int("model.max_length", 2, c => c.Model.MaxLength, (c, v) => c with { Model = c.Model with { MaxLength = v!.Value } }),
+        ConfigKey.String("model.pool_token", c => c.Model.PoolToken, (c, v) => c with { Model = c.Model with { PoolToken = v } }, nullable: true),
         ConfigKey.Bool("model.gradient_checkpointing", c => c.Model.GradientCheckpointing, (c, v) => c with { Model = c.Model with { GradientCheckpointing = v } }),
 
         ConfigKey.Int("lora.rank", 1, c => c.Lora.Rank, (c, v) => c with { Lora = c.Lora with { Rank = v!.Value } }),
@@ -81,6 +82,8 @@ public static class ConfigSchema
             throw new ConfigException($"training.device = {config.Training.Device} is invalid; expected cpu, cuda or cuda:N.");
         foreach (var device in config.Training.Devices?.Where(d => d != "auto") ?? [])
             if (!DTypes.IsDeviceName(device)) throw new ConfigException($"training.devices entry {device} is invalid; expected cpu, cuda, cuda:N, or [auto].");
+        if (config.Model.PoolToken is "")
+            throw new ConfigException("model.pool_token is empty; expected a token of the tokenizer (for example <|endoftext|>), or no value for the tokenizer's own rule.");
         try
         {
             _ = new QueryTemplate(config.Data.QueryTemplate);

@@ -24,6 +24,9 @@ public sealed record ModelSection
     public string DType { get; init; } = "float32";
     public int MaxLength { get; init; } = 512;
     public bool GradientCheckpointing { get; init; }
+
+    /// <summary>The token appended and pooled (<see cref="Text.EmbeddingTokenizer.WithPoolToken"/>); null: the tokenizer's rule.</summary>
+    public string? PoolToken { get; init; }
 }
 
 public sealed record LoraSection

@@ -65,7 +65,7 @@ public static class HardNegativeMiner
         options.Validate();
         if (!Directory.Exists(options.ModelDir)) throw new DirectoryNotFoundException($"Model folder not found: {options.ModelDir}");
         var config = ModelFamilies.Load(Path.Combine(options.ModelDir, PretrainedLoader.ConfigFile)).Config;
-        var tokenizer = EmbeddingTokenizer.Load(options.ModelDir, config).WithTemplate(options.Template);
+        var tokenizer = EmbeddingTokenizer.Load(options.ModelDir, config, options.PoolToken).WithTemplate(options.Template);
 
         var rows = TrainingDataReader.Read([options.InputPath], defaultInstruction: null, skipInvalid: false).Examples;
         if (rows.Count == 0) throw new InvalidDataException($"{options.InputPath}: no training rows.");

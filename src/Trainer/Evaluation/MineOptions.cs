@@ -35,6 +35,9 @@ public sealed record MineOptions(string ModelDir, string InputPath, string Outpu
     /// <summary>How queries are written: the checkpoint's or export's template (<see cref="ModelSource.Template"/>), else e5's.</summary>
     public Text.QueryTemplate Template { get; init; } = Text.QueryTemplate.E5;
 
+    /// <summary>The token appended and pooled (<see cref="ModelSource.PoolToken"/>); null: the tokenizer's rule.</summary>
+    public string? PoolToken { get; init; }
+
     public int BatchSize { get; init; } = 16;
 
     public string Device { get; init; } = "cpu";

@@ -101,7 +101,7 @@ public static class ExportJob
 
         File.WriteAllText(Path.Combine(dir, OutputFolder.ExportMarker), $"written by trainer export from {checkpoint}\n");
         WriteConfig(config.Model.Path, dir, options.DType, external);
-        var tokenizer = EmbeddingTokenizer.Load(config.Model.Path);
+        var tokenizer = EmbeddingTokenizer.Load(config.Model.Path).WithPoolToken(config.Model.PoolToken);
         WriteEmbeddingConfig(dir, config, tokenizer, options.DType);
         SentenceTransformersFiles.Write(dir, config, weights.Family.Config.HiddenSize);
         if (tokenizer.IsSentencePiece)
@@ -131,7 +131,7 @@ public static class ExportJob
             var mirrored = OnnxFolder.Mirror(dir, external);
             log.WriteLine($"onnx: wrote {onnxPath}{(external ? $" with weights in {OnnxDataFile}" : "")} (opset {options.Opset}), and {OnnxFolder.Name}/ as {mirrored} of it");
 
-            parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, ParityRule.For(dtype), OnnxVerifier.SampleRows(config.Model.Path, config.Model.MaxLength));
+            parity = OnnxVerifier.Verify(onnxPath, config.Model.Path, checkpoint, ParityRule.For(dtype), OnnxVerifier.SampleRows(tokenizer, config.Model.MaxLength));
             log.WriteLine($"memory: peak RSS {Benchmarks.ProcessMemory.Gib(Benchmarks.ProcessMemory.PeakRss())} (weights {Benchmarks.ProcessMemory.Gib(bytes)} in {options.DType})");
             log.WriteLine($"onnx parity vs TorchSharp: {parity}");
         }
@@ -223,6 +223,7 @@ public static class ExportJob
             ["max_length"] = config.Model.MaxLength,
             ["bos_token_id"] = tokenizer.PrefixIds.Count > 0 ? tokenizer.PrefixIds[0] : null,
             ["eos_token_id"] = tokenizer.EosId,
+            ["pool_token"] = tokenizer.PoolTokenText,
             ["add_bos"] = tokenizer.PrefixIds.Count > 0,
             ["append_eos"] = true,
             ["truncate_to"] = "max_length - 1 tokens before EOS",

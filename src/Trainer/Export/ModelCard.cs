@@ -222,7 +222,7 @@ public static class ModelCard
             card.Append(CultureInfo.InvariantCulture, $"const output = await extractor([{prompt} + {query}, {document}], {{ pooling: \"last_token\", normalize: true }});\nconsole.log(output.tolist());\n```\n\n");
             card.Append("It runs `onnx/model.onnx`. transformers.js cuts a long text after adding BOS and EOS, which drops the EOS; the model reads EOS at each row's last position whatever id is there, so a cut text gives the same vector as everywhere else. `last_token` pooling reads the last column of `last_hidden_state`, and the model repeats each row's EOS state over the padding after it, so batches of different lengths pool correctly. The model's own output `sentence_embedding` is pooled and normalised already: `const { sentence_embedding } = await model(tokenizer(texts, { padding: true, truncation: true }))` with `AutoModel` and `AutoTokenizer`.\n\n");
 
-            var tokenizer = EmbeddingTokenizer.Load(f.Config.Model.Path).WithTemplate(new QueryTemplate(f.Config.Data.QueryTemplate));
+            var tokenizer = EmbeddingTokenizer.Load(f.Config.Model.Path).WithPoolToken(f.Config.Model.PoolToken).WithTemplate(new QueryTemplate(f.Config.Data.QueryTemplate));
             var ids = new[] { tokenizer.Encode(ExampleQuery, f.Config.Data.DefaultInstruction, maxLength), tokenizer.Encode(ExampleDocument, null, maxLength) };
             card.Append("### ONNX Runtime (C#)\n\n```csharp\nusing Microsoft.ML.OnnxRuntime;\nusing Microsoft.ML.OnnxRuntime.Tensors;\n\n");
             card.Append(CultureInfo.InvariantCulture, $"// the example query (with the query prompt) and document, as `trainer tokenize --model {f.Name}` gives them (max_length {maxLength})\n");

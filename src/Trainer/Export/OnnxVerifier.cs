@@ -32,16 +32,15 @@ public static class OnnxVerifier
     }
 
     /// <summary>A right-padded batch of three different lengths from the model's own tokenizer.</summary>
-    public static int[][] SampleRows(string modelDir, int maxLength)
-    {
-        var tokenizer = EmbeddingTokenizer.Load(modelDir);
-        return
+    public static int[][] SampleRows(string modelDir, int maxLength) => SampleRows(EmbeddingTokenizer.Load(modelDir), maxLength);
+
+    /// <summary>The same batch from <paramref name="tokenizer"/> (with its pool token).</summary>
+    public static int[][] SampleRows(EmbeddingTokenizer tokenizer, int maxLength) =>
         [
             tokenizer.Encode("How do vaccines train the immune system?", "Given a web search query, retrieve relevant passages that answer the query", maxLength),
             tokenizer.Encode("Vaccines expose the immune system to a harmless part of a pathogen.", null, maxLength),
             tokenizer.Encode("short", null, maxLength),
         ];
-    }
 
     /// <summary>The TorchSharp side: the padded batch (ids and mask, row-major [B, S]) and what the model makes of it.</summary>
     private sealed record TorchReference(float[] Hidden, float[] Embedding, long[] InputIds, long[] Mask, int Width);

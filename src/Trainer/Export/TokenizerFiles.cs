@@ -27,15 +27,15 @@ public static class TokenizerFiles
     /// <summary>
     /// A byte-level BPE model's files (<c>tokenizer.json</c> and, when present, <c>tokenizer_config.json</c> and
     /// <c>special_tokens_map.json</c>) copied into <paramref name="outputDir"/> as they are, except one thing: when the
-    /// post-processor appends nothing after a text (a Qwen base), it is replaced by a <c>TemplateProcessing</c> that puts
-    /// <paramref name="tokenizer"/>'s prefix before and its pool token after, so that every stack reading the file
-    /// appends and pools the token <c>trainer embed</c> pools.
+    /// post-processor appends other tokens than <paramref name="tokenizer"/> does (nothing, as a Qwen base's; or not the
+    /// <c>model.pool_token</c>), it is replaced by a <c>TemplateProcessing</c> that puts the tokenizer's prefix before and
+    /// its suffix after, so that every stack reading the file appends and pools the token <c>trainer embed</c> pools.
     /// </summary>
     public static void Copy(string modelDir, string outputDir, EmbeddingTokenizer tokenizer)
     {
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(modelDir, TokenizerJsonFile)))!.AsObject();
         var bpe = tokenizer.ByteLevel;
-        if (bpe.Template.Suffix.Length == 0)
+        if (!bpe.Template.Suffix.SequenceEqual(tokenizer.SuffixIds))
         {
             var names = bpe.AddedTokens.ToDictionary(t => t.Id, t => t.Content);
             string Name(int id) => names.TryGetValue(id, out var name) ? name

@@ -31,12 +31,15 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
     /// <summary>How queries are written: the checkpoint's <c>data.query_template</c> or the export's <c>query_template</c>, else e5's.</summary>
     public QueryTemplate Template { get; init; } = QueryTemplate.E5;
 
+    /// <summary>The token appended and pooled: the checkpoint's <c>model.pool_token</c> or the export's <c>pool_token</c>; null: the tokenizer's rule.</summary>
+    public string? PoolToken { get; init; }
+
     /// <summary>
     /// The model folder's tokenizer, checked against its config (<paramref name="config"/> when the caller has read it
     /// already), writing queries with <see cref="Template"/>.
     /// </summary>
     public EmbeddingTokenizer LoadTokenizer(Models.IDecoderConfig? config = null) =>
-        EmbeddingTokenizer.Load(ModelDir, config ?? Models.ModelFamilies.Load(Path.Combine(ModelDir, Models.PretrainedLoader.ConfigFile)).Config).WithTemplate(Template);
+        EmbeddingTokenizer.Load(ModelDir, config ?? Models.ModelFamilies.Load(Path.Combine(ModelDir, Models.PretrainedLoader.ConfigFile)).Config, PoolToken).WithTemplate(Template);
 
     public static ModelSource Resolve(string? model, string? adapter, string? baseModel, TextWriter log)
     {
@@ -55,7 +58,7 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
         {
             if (baseModel is not null)
                 throw new ArgumentException($"--base-model names the base model of a checkpoint; --model {model} is a model folder, which is the base itself. Give one of them.");
-            var defaults = File.Exists(Path.Combine(model, ExportJob.EmbeddingConfigFile)) ? FromEmbeddingConfig(model) : new ModelSource(model, null, null, null, null);
+            var defaults = File.Exists(Path.Combine(model, ExportJob.EmbeddingConfigFile)) ? FromEmbeddingConfig(model) : FromModelFolder(model);
             if (adapter is null) return defaults;
             var adapterDir = CheckpointStore.Resolve(adapter, log, allowPlainAdapter: true);
             var settings = IsCheckpoint(adapterDir) ? Trained(adapterDir, ConfigLoader.Load(Path.Combine(adapterDir, CheckpointStore.ConfigFile))) : defaults;
@@ -91,7 +94,14 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
         new(config.Model.Path, checkpoint, config.Model.MaxLength, config.Data.DefaultInstruction, Path.Combine(checkpoint, CheckpointStore.ConfigFile))
         {
             Template = new QueryTemplate(config.Data.QueryTemplate),
+            PoolToken = config.Model.PoolToken,
         };
+
+    /// <summary>A plain model folder: no defaults, except a sentence-transformers model's own query prompt (<see cref="SentenceTransformersPrompt"/>).</summary>
+    private static ModelSource FromModelFolder(string model) =>
+        SentenceTransformersPrompt.Read(model) is var (template, instruction)
+            ? new ModelSource(model, null, null, instruction, Path.Combine(model, SentenceTransformersPrompt.ConfigFile)) { Template = template }
+            : new ModelSource(model, null, null, null, null);
 
     private static bool IsCheckpoint(string adapterDir) => File.Exists(Path.Combine(adapterDir, CheckpointStore.ConfigFile));
 
@@ -124,6 +134,13 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
                     throw new InvalidDataException($"{path}: query_template is invalid: {e.Message.Replace(QueryTemplate.QuerySlot, QueryTemplate.ServingQuerySlot)}");
                 }
             }
+            string? poolToken = null;
+            if (root.TryGetProperty("pool_token", out var pool) && pool.ValueKind != JsonValueKind.Null)
+            {
+                if (pool.ValueKind != JsonValueKind.String || pool.GetString() is not { Length: > 0 } token)
+                    throw new InvalidDataException($"{path}: pool_token must be a non-empty string or null, got {pool.GetRawText()}.");
+                poolToken = token;
+            }
             int? maxLength = null;
             if (root.TryGetProperty("max_length", out var length))
             {
@@ -138,7 +155,7 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
                     throw new InvalidDataException($"{path}: default_instruction must be a string or null, got {text.ValueKind.ToString().ToLowerInvariant()}.");
                 instruction = text.GetString();
             }
-            return new ModelSource(model, null, maxLength, instruction, path) { Template = queryTemplate };
+            return new ModelSource(model, null, maxLength, instruction, path) { Template = queryTemplate, PoolToken = poolToken };
         }
     }
 }

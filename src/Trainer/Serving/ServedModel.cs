@@ -26,6 +26,9 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
     /// <summary>How queries are written (<see cref="ModelSource.Template"/>).</summary>
     public QueryTemplate Template { get; init; } = QueryTemplate.E5;
 
+    /// <summary>The token appended and pooled (<see cref="ModelSource.PoolToken"/>).</summary>
+    public string? PoolToken { get; init; }
+
     public static ServedModel Resolve(ServeOptions options, TextWriter log)
     {
         options.Validate();
@@ -61,12 +64,12 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
             throw new ArgumentException($"--max-batch-tokens = {options.MaxBatchTokens} is less than the input limit of {maxTokens} tokens ({maxFrom}); " +
                                         "a batch must hold at least one input of the longest length.");
         var name = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model)));
-        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Template = resolved.Template };
+        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Template = resolved.Template, PoolToken = resolved.PoolToken };
     }
 
     /// <summary>The tokenizer of <see cref="ModelDir"/>, checked against its config.</summary>
     public EmbeddingTokenizer LoadTokenizer() =>
-        EmbeddingTokenizer.Load(ModelDir, ModelFamilies.Load(Path.Combine(ModelDir, PretrainedLoader.ConfigFile)).Config).WithTemplate(Template);
+        EmbeddingTokenizer.Load(ModelDir, ModelFamilies.Load(Path.Combine(ModelDir, PretrainedLoader.ConfigFile)).Config, PoolToken).WithTemplate(Template);
 
     /// <summary>Loads the weights into the engine the options name.</summary>
     public IEmbeddingEngine LoadEngine(ServeOptions options)

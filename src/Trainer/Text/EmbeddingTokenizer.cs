@@ -28,7 +28,8 @@ public sealed class EmbeddingTokenizer
 
     private readonly ByteLevelBpeTokenizer? _json;
     private readonly SentencePieceBpe? _bpe;
-    private readonly int[] _prefix, _suffix;
+    private readonly int[] _prefix;
+    private int[] _suffix;
 
     public EmbeddingTokenizer(SentencePieceBpe bpe)
     {
@@ -81,6 +82,34 @@ public sealed class EmbeddingTokenizer
         return copy;
     }
 
+    /// <summary>
+    /// This tokenizer pooling <paramref name="poolToken"/> (<c>model.pool_token</c>; null keeps the rule above). A
+    /// tokenizer.json model appends it after what its post-processor appends, unless that already ends with it, so it is
+    /// never appended twice; it must be one of the file's added tokens. A SentencePiece model pools its EOS piece and
+    /// accepts only that piece's text.
+    /// </summary>
+    public EmbeddingTokenizer WithPoolToken(string? poolToken, string source = "model.pool_token")
+    {
+        if (poolToken is null) return this;
+        var copy = (EmbeddingTokenizer)MemberwiseClone();
+        if (_bpe is not null)
+        {
+            if (poolToken != _bpe.EosPiece)
+                throw new ArgumentException($"{source} = {poolToken} is not allowed for a SentencePiece tokenizer (tokenizer.model): it pools its EOS piece; expected {_bpe.EosPiece} or no value.");
+            return copy;
+        }
+        var token = _json!.AddedTokens.FirstOrDefault(t => t.Content == poolToken)
+            ?? throw new ArgumentException($"{source} = {poolToken} is not one of tokenizer.json's added tokens; expected one of " +
+                                           $"{string.Join(", ", _json.AddedTokens.Where(t => t.Special).Take(12).Select(t => t.Content))}{(_json.AddedTokens.Count(t => t.Special) > 12 ? ", …" : "")}.");
+        var template = _json.Template.Suffix;
+        copy._suffix = template.Length > 0 && template[^1] == token.Id ? template : [.. template, token.Id];
+        return copy;
+    }
+
+    /// <summary>The text of the pooled token, as <c>model.pool_token</c> would name it.</summary>
+    public string PoolTokenText => _bpe is not null ? _bpe.EosPiece
+        : _json!.AddedTokens.FirstOrDefault(t => t.Id == EosId)?.Content ?? $"id {EosId}";
+
     /// <summary><see cref="ModelFile"/> when the folder has one (or has no tokenizer.json either), else tokenizer.json.</summary>
     public static EmbeddingTokenizer Load(string modelDir) =>
         File.Exists(Path.Combine(modelDir, ModelFile)) || !ByteLevelBpeTokenizer.IsModelFolder(modelDir)
@@ -91,9 +120,9 @@ public sealed class EmbeddingTokenizer
     /// Loads the tokenizer and checks that every id it can produce (its pieces, BOS and EOS) is a row of the model's
     /// embedding table. A tokenizer smaller than vocab_size is fine (Hugging Face models often pad the vocabulary).
     /// </summary>
-    public static EmbeddingTokenizer Load(string modelDir, IDecoderConfig config)
+    public static EmbeddingTokenizer Load(string modelDir, IDecoderConfig config, string? poolToken = null)
     {
-        var tokenizer = Load(modelDir);
+        var tokenizer = Load(modelDir).WithPoolToken(poolToken);
         string tokenizerPath = Path.Combine(modelDir, tokenizer.IsSentencePiece ? ModelFile : ByteLevelBpeTokenizer.TokenizerFile);
         string configPath = Path.Combine(modelDir, PretrainedLoader.ConfigFile);
         if (tokenizer.VocabSize > config.VocabSize)

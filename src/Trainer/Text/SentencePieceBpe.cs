@@ -42,6 +42,7 @@ public sealed class SentencePieceBpe
         UnknownId = proto.UnknownId;
         BosId = proto.BosId;
         EosId = proto.EosId;
+        EosPiece = proto.Pieces[proto.EosId].Text;
         VocabSize = proto.Pieces.Count;
 
         _pieces = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -76,6 +77,9 @@ public sealed class SentencePieceBpe
     public int VocabSize { get; }
     public int BosId { get; }
     public int EosId { get; }
+
+    /// <summary>The EOS piece's text (<c>&lt;/s&gt;</c> for Llama 2 and Mistral).</summary>
+    public string EosPiece { get; }
     public int UnknownId { get; }
 
     /// <summary>Reads and checks a <c>tokenizer.model</c>; anything unreadable or inconsistent names the file.</summary>

@@ -33,7 +33,7 @@ public sealed class TrainingRun
         using var outputLock = OutputLock.Acquire(_config.OutputDir, "trainer train", _log);
         var resumeDir = PrepareOutputDir();
         // Fail fast: the model's config and tokenizer are checked before the data and the weights are read.
-        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, ModelFamilies.Load(Path.Combine(_config.Model.Path, PretrainedLoader.ConfigFile)).Config)
+        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, ModelFamilies.Load(Path.Combine(_config.Model.Path, PretrainedLoader.ConfigFile)).Config, _config.Model.PoolToken)
             .WithTemplate(new QueryTemplate(_config.Data.QueryTemplate));
         var t = _config.Training;
         var data = TrainingDataReader.Read(_config.Data.Train, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);

@@ -35,7 +35,7 @@ public class RealTokenizerEndToEndTests
     };
 
     /// <summary>A seeded random model folder of <paramref name="fixture"/>'s shape and the real vocabulary, with the real tokenizer files.</summary>
-    private static string TinyModel(string fixture, string tokenizerPackage, int vocab, int bos, int eos)
+    internal static string TinyModel(string fixture, string tokenizerPackage, int vocab, int bos, int eos)
     {
         var dir = TestPaths.TempDir(fixture + "-real-tokenizer");
         var config = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture(fixture, "config.json")))!.AsObject();
