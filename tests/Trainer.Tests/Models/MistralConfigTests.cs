@@ -141,4 +141,14 @@ public class MistralConfigTests
         var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => j["eos_token_id"] = JsonNode.Parse("[40000, 2]")));
         Assert.Contains("eos_token_id = 40000 is invalid; must be in [0, 32000)", e.Message);
     }
+
+    [Fact]
+    public void A_null_bos_id_is_accepted_as_Hugging_Face_accepts_it()
+    {
+        var config = LoadEdited(j => j["bos_token_id"] = null);
+        Assert.Null(config.BosTokenId);
+        Assert.Equal(LoadEdited(_ => { }) with { BosTokenId = null }, config);
+        var e = Assert.Throws<InvalidDataException>(() => LoadEdited(j => j["bos_token_id"] = 40000));
+        Assert.Contains("bos_token_id = 40000 is invalid; must be in [0, 32000)", e.Message);
+    }
 }

@@ -37,7 +37,7 @@ public sealed record MistralConfig : IDecoderConfig
     /// HF allows a list here (as for eos_token_id); the first id is kept. The BOS that starts each sequence is the
     /// tokenizer's own (tokenizer.model's bos_id); this id is written to embedding_config.json.
     /// </summary>
-    [JsonPropertyName("bos_token_id")] public int BosTokenId { get; init; } = 1;
+    [JsonPropertyName("bos_token_id")] public int? BosTokenId { get; init; } = 1;
 
     /// <summary>
     /// HF allows a list (Llama 3.1 Instruct: [128001, 128008, 128009], all of which stop generation); the first id is
@@ -212,7 +212,7 @@ public sealed record MistralConfig : IDecoderConfig
         Require(RmsNormEps > 0, "rms_norm_eps", RmsNormEps, "must be > 0");
         Require(RopeTheta > 0, "rope_theta", RopeTheta, "must be > 0");
         Require(SlidingWindow is null or > 0, "sliding_window", SlidingWindow, "must be null or > 0");
-        Require(BosTokenId >= 0 && BosTokenId < VocabSize, "bos_token_id", BosTokenId, $"must be in [0, {VocabSize})");
+        Require(BosTokenId is null || (BosTokenId >= 0 && BosTokenId < VocabSize), "bos_token_id", BosTokenId, $"must be in [0, {VocabSize})");
         Require(EosTokenId >= 0 && EosTokenId < VocabSize, "eos_token_id", EosTokenId, $"must be in [0, {VocabSize})");
         if (!FitsInMemoryArithmetic())
             throw new InvalidDataException($"{source}: vocab_size = {VocabSize}, hidden_size = {HiddenSize}, intermediate_size = {IntermediateSize} and " +
