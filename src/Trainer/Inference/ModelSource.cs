@@ -31,6 +31,13 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
     /// <summary>How queries are written: the checkpoint's <c>data.query_template</c> or the export's <c>query_template</c>, else e5's.</summary>
     public QueryTemplate Template { get; init; } = QueryTemplate.E5;
 
+    /// <summary>The Matryoshka dims the model was trained with: the checkpoint's <c>loss.matryoshka_dims</c> or the export's <c>matryoshka_dims</c>; null: none.</summary>
+    public IReadOnlyList<int>? MatryoshkaDims { get; init; }
+
+    /// <summary>The vector lengths the model serves (<see cref="EmbeddingDimensions"/>), its hidden size read from <c>config.json</c>.</summary>
+    public EmbeddingDimensions Dimensions(Models.IDecoderConfig? config = null) =>
+        new((config ?? Models.ModelFamilies.Load(Path.Combine(ModelDir, Models.PretrainedLoader.ConfigFile)).Config).HiddenSize, MatryoshkaDims);
+
     /// <summary>
     /// The model folder's tokenizer, checked against its config (<paramref name="config"/> when the caller has read it
     /// already), writing queries with <see cref="Template"/>.
@@ -91,6 +98,7 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
         new(config.Model.Path, checkpoint, config.Model.MaxLength, config.Data.DefaultInstruction, Path.Combine(checkpoint, CheckpointStore.ConfigFile))
         {
             Template = new QueryTemplate(config.Data.QueryTemplate),
+            MatryoshkaDims = config.Loss.MatryoshkaDims,
         };
 
     private static bool IsCheckpoint(string adapterDir) => File.Exists(Path.Combine(adapterDir, CheckpointStore.ConfigFile));
@@ -138,7 +146,15 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
                     throw new InvalidDataException($"{path}: default_instruction must be a string or null, got {text.ValueKind.ToString().ToLowerInvariant()}.");
                 instruction = text.GetString();
             }
-            return new ModelSource(model, null, maxLength, instruction, path) { Template = queryTemplate };
+            IReadOnlyList<int>? dims = null;
+            if (root.TryGetProperty("matryoshka_dims", out var matryoshka) && matryoshka.ValueKind != JsonValueKind.Null)
+            {
+                if (matryoshka.ValueKind != JsonValueKind.Array || matryoshka.GetArrayLength() == 0
+                    || matryoshka.EnumerateArray().Any(d => d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int v) || v < 1))
+                    throw new InvalidDataException($"{path}: matryoshka_dims {matryoshka} is invalid; expected a list of positive integers or null.");
+                dims = matryoshka.EnumerateArray().Select(d => d.GetInt32()).ToList();
+            }
+            return new ModelSource(model, null, maxLength, instruction, path) { Template = queryTemplate, MatryoshkaDims = dims };
         }
     }
 }
