@@ -89,8 +89,9 @@ public static class InfoNceLoss
     {
         using var noGrad = no_grad();
         using var marginScalar = margin.ToScalar();
-        var scores = queries.detach().matmul(candidates.detach().t());            // [N, N + M]
-        var positive = scores.gather(1, targets.unsqueeze(1)).add(marginScalar); // [N, 1]
+        using var one = 1.ToScalar();
+        var scores = queries.detach().matmul(candidates.detach().t());                        // [N, N + M]
+        var positive = scores.gather(1, targets.unsqueeze(1)).add(marginScalar, alpha: one); // [N, 1]
         var own = nn.functional.one_hot(targets, candidates.shape[0]).to(ScalarType.Bool); // [N, N + M]
         return scores.gt(positive).logical_and(own.logical_not());               // never the own positive
     }
