@@ -98,6 +98,20 @@ public class LossOptionsTrainingTests
     }
 
     [Fact]
+    public void Evaluation_during_training_leaves_the_run_with_the_loss_options_bitwise_unchanged()
+    {
+        var off = TestPaths.TempDir("lossopts-eval-off");
+        var on = TestPaths.TempDir("lossopts-eval-on");
+        var a = ResumeTests.Train(off, new TrainOptions(), [.. Options, "training.max_steps=4"]);
+        var b = ResumeTests.Train(on, new TrainOptions(), [.. Options, "training.max_steps=4", $"eval.data={FixtureBeir.Folder}", "eval.every_steps=2", "eval.max_queries=20"]);
+        var steps = Metrics(on).Where(m => m.TryGetProperty("loss", out _)).ToList();
+        Assert.Equal(Metrics(off).Select(m => BitConverter.SingleToInt32Bits(m.GetProperty("loss").GetSingle())), steps.Select(m => BitConverter.SingleToInt32Bits(m.GetProperty("loss").GetSingle())));
+        Assert.Equal(Metrics(off).Select(m => m.GetProperty("masked_candidates").GetInt32()), steps.Select(m => m.GetProperty("masked_candidates").GetInt32()));
+        Assert.Equal([0, 2, 4], Metrics(on).Where(m => m.TryGetProperty("eval_ndcg_at_10", out _)).Select(m => m.GetProperty("step").GetInt32()));
+        Assert.Equal(ResumeTests.Adapter(a.LastCheckpoint!), ResumeTests.Adapter(b.LastCheckpoint!));
+    }
+
+    [Fact]
     public void Resume_refuses_a_change_to_any_loss_option()
     {
         var dir = TestPaths.TempDir("lossopts-change");
