@@ -151,5 +151,11 @@ public class LossOptionsTrainingTests
         var large = Assert.Throws<ConfigException>(() => new TrainingRun(TrainingFixture.Config(dir, "loss.matryoshka_dims=[64, 16]"), new TrainOptions(), TextWriter.Null).Run());
         Assert.Equal("loss.matryoshka_dims = [64, 16] is invalid; expected sizes from 1 to the model's hidden size 32 (64 too large).", large.Message);
         Assert.False(File.Exists(Path.Combine(dir, MetricsLog.FileName))); // refused before training
+
+        var yaml = Path.Combine(TestPaths.TempDir("too-large-dry"), "train.yaml");
+        File.WriteAllText(yaml, $"model: {{path: {TestPaths.TinyMistral}}}\ndata: {{train: [{TrainingFixture.DataFile}]}}\nloss: {{matryoshka_dims: [64, 16]}}\n");
+        var dry = Cli.CliRunner.Run("train", "--config", yaml, "--dry-run");
+        Assert.NotEqual(0, dry.ExitCode);
+        Assert.Contains("loss.matryoshka_dims = [64, 16] is invalid; expected sizes from 1 to the model's hidden size 32 (64 too large).", dry.Stderr);
     }
 }
