@@ -133,6 +133,8 @@ if wanted interop; then
 fi
 
 # The CUDA suite (tests/Trainer.Tests/Cuda) but the error probes, in one process; measured differences as live output.
+# It holds CudaLossOptionsTests (issue #23: false-negative filter and Matryoshka on CUDA = CPU; replicas + GradCache +
+# checkpointing = one replica).
 if wanted suite; then
   section suite 240 "${TESTS[@]}" -namespace Trainer.Tests.Cuda -class- Trainer.Tests.Cuda.LibTorchErrorTests \
     -showLiveOutput -noColor -noLogo -result-xml "$OUT/cuda-suite.xml"

@@ -21,8 +21,13 @@ public static class EmbedCommands
         {
             Description = "Instruction of query rows (\"query\": true) without their own (default: the checkpoint's data.default_instruction or the export's default_instruction; \"\" for none)",
         };
+        var dimensions = new Option<int?>("--dimensions")
+        {
+            Description = "Vector length: the model's full size (default) or one of the Matryoshka dims it was trained with (loss.matryoshka_dims); cut and L2-normalised again",
+        };
         bool embeds = name == "embed"; // tokenize runs no model: the options that run one would do nothing there
         var command = new Command(name, description) { input, output, instruction };
+        if (embeds) command.Options.Add(dimensions);
         shared.AddTo(command, running: embeds);
         command.SetAction(result => CliErrors.Run(() =>
         {
@@ -40,6 +45,7 @@ public static class EmbedCommands
                     Device = result.GetValue(shared.Device)!,
                     DType = result.GetValue(shared.DType)!,
                     AdapterDir = result.GetValue(shared.Adapter),
+                    Dimensions = result.GetValue(dimensions),
                 };
             }
             int count = run(options);

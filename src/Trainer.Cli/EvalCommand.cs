@@ -20,10 +20,11 @@ public static class EvalCommand
         var maxQueries = new Option<int?>("--max-queries") { Description = "Evaluate only the first N queries of the split" };
         var output = new Option<string?>("--output") { Description = "results.json to write (mean and per-query measures)" };
         var run = new Option<string?>("--run") { Description = "TREC run file to write (query Q0 doc rank score name)" };
+        var dimensions = new Option<int?>("--dimensions") { Description = "Evaluate at this vector length: the full size (default) or a Matryoshka dim the model was trained with" };
         var scoreRun = new Option<string?>("--score-run") { Description = "Instead of a model: score this TREC run (e.g. BM25's) against the split's qrels" };
         var command = new Command("eval", "Evaluate retrieval on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100 (trec_eval semantics).")
         {
-            data, split, instruction, topK, maxQueries, output, run, scoreRun,
+            data, split, instruction, topK, maxQueries, output, run, scoreRun, dimensions,
         };
         shared.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -31,7 +32,7 @@ public static class EvalCommand
             if (r.GetValue(scoreRun) is { } runFile)
             {
                 if (r.GetValue(shared.Model) is not null) throw new ArgumentException("give --model or --score-run, not both.");
-                var ignored = new Option[] { run, topK, instruction, maxQueries, shared.Adapter, shared.MaxLength }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false });
+                var ignored = new Option[] { run, topK, instruction, maxQueries, shared.Adapter, shared.MaxLength, dimensions }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false });
                 if (ignored is not null)
                     throw new ArgumentException($"{ignored.Name} does not apply to --score-run, which scores the run file as it is; leave {ignored.Name} out.");
                 var scored = EvalJob.ScoreRun(r.GetValue(data)!, r.GetValue(split)!, runFile, r.GetValue(output), Console.Error);
@@ -49,6 +50,7 @@ public static class EvalCommand
                 MaxLength = r.GetValue(shared.MaxLength),
                 BatchSize = r.GetValue(shared.BatchSize),
                 MaxQueries = r.GetValue(maxQueries),
+                Dimensions = r.GetValue(dimensions),
                 Device = r.GetValue(shared.Device)!,
                 DType = r.GetValue(shared.DType)!,
                 ResultsPath = r.GetValue(output),

@@ -26,6 +26,7 @@ public static class TrainCommand
             if (result.GetValue(dryRun))
             {
                 var model = ModelFamilies.Load(Path.Combine(loaded.Model.Path, PretrainedLoader.ConfigFile));
+                ConfigSchema.ValidateMatryoshkaDims(loaded.Loss, model.Config.HiddenSize); // as the run would, from config.json alone
                 Console.WriteLine(MemoryEstimate.For(loaded, model).Table());
                 return 0;
             }

@@ -75,6 +75,47 @@ public sealed record ConfigKey(string Path, Func<YamlNode, ConfigContext, object
             return (IReadOnlyList<string>)(isPath ? items.Select(ctx.ResolvePath).ToList() : items);
         }, c => get(c), (c, v) => set(c, (IReadOnlyList<string>?)v), isPath);
 
+    /// <summary>A list of integers ≥ <paramref name="min"/> (a single scalar counts as one entry); null when <paramref name="nullable"/>.</summary>
+    public static ConfigKey IntList(string path, int min, Func<TrainConfig, IReadOnlyList<int>?> get, Func<TrainConfig, IReadOnlyList<int>?, TrainConfig> set,
+        bool nullable = false) =>
+        new(path, (node, _) =>
+        {
+            string expected = $"a list of integers ≥ {min}{(nullable ? " or null" : "")}";
+            if (nullable && node is YamlScalarNode s && IsNull(s)) return null;
+            var texts = Items(node, path, expected);
+            var values = new List<int>(texts.Count);
+            foreach (var text in texts)
+                values.Add(int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min ? value : throw Invalid(path, Show(node), expected));
+            return values.Count > 0 ? (IReadOnlyList<int>)values : throw Invalid(path, "[]", expected + " with at least one entry");
+        }, c => get(c), (c, v) => set(c, (IReadOnlyList<int>?)v));
+
+    /// <summary>A list of finite numbers &gt; <paramref name="minExclusive"/> (a single scalar counts as one entry); null when <paramref name="nullable"/>.</summary>
+    public static ConfigKey NumberList(string path, double minExclusive, Func<TrainConfig, IReadOnlyList<double>?> get, Func<TrainConfig, IReadOnlyList<double>?, TrainConfig> set,
+        bool nullable = false) =>
+        new(path, (node, _) =>
+        {
+            string expected = $"a list of numbers > {minExclusive.ToString(CultureInfo.InvariantCulture)}{(nullable ? " or null" : "")}";
+            if (nullable && node is YamlScalarNode s && IsNull(s)) return null;
+            var texts = Items(node, path, expected);
+            var values = new List<double>(texts.Count);
+            foreach (var text in texts)
+                values.Add(double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value) && value > minExclusive
+                    ? value : throw Invalid(path, Show(node), expected));
+            return values.Count > 0 ? (IReadOnlyList<double>)values : throw Invalid(path, "[]", expected + " with at least one entry");
+        }, c => get(c), (c, v) => set(c, (IReadOnlyList<double>?)v));
+
+    private static List<string> Items(YamlNode node, string path, string expected) => node switch
+    {
+        YamlSequenceNode seq => seq.Children.Select(child => Scalar(child, path, expected) ?? throw Invalid(path, Show(node), expected)).ToList(),
+        YamlScalarNode scalar when scalar.Value is { Length: > 0 } single && !IsNull(scalar) => [single],
+        _ => throw Invalid(path, Describe(node), expected),
+    };
+
+    /// <summary>A list as the user wrote it, <c>[a, b]</c>, for error messages.</summary>
+    private static string Show(YamlNode node) => node is YamlSequenceNode seq
+        ? $"[{string.Join(", ", seq.Children.Select(c => c is YamlScalarNode s ? s.Value ?? "null" : Describe(c)))}]"
+        : Describe(node);
+
     private static string? Scalar(YamlNode node, string path, string expected) => node switch
     {
         YamlScalarNode scalar => IsNull(scalar) ? null : scalar.Value ?? "",

@@ -26,6 +26,9 @@ public static class ConfigSchema
         ConfigKey.String("lora.init_adapter", c => c.Lora.InitAdapter, (c, v) => c with { Lora = c.Lora with { InitAdapter = v } }, nullable: true, isPath: true),
 
         ConfigKey.Number("loss.temperature", 0, true, double.PositiveInfinity, c => c.Loss.Temperature, (c, v) => c with { Loss = c.Loss with { Temperature = v!.Value } }),
+        ConfigKey.Number("loss.false_negative_margin", 0, false, 2, c => c.Loss.FalseNegativeMargin, (c, v) => c with { Loss = c.Loss with { FalseNegativeMargin = v } }, nullable: true),
+        ConfigKey.IntList("loss.matryoshka_dims", 1, c => c.Loss.MatryoshkaDims, (c, v) => c with { Loss = c.Loss with { MatryoshkaDims = v } }, nullable: true),
+        ConfigKey.NumberList("loss.matryoshka_weights", 0, c => c.Loss.MatryoshkaWeights, (c, v) => c with { Loss = c.Loss with { MatryoshkaWeights = v } }, nullable: true),
 
         ConfigKey.StringList("data.train", c => c.Data.Train, (c, v) => c with { Data = c.Data with { Train = v! } }, isPath: true),
         ConfigKey.String("data.default_instruction", c => c.Data.DefaultInstruction, (c, v) => c with { Data = c.Data with { DefaultInstruction = v } }, nullable: true),
@@ -93,7 +96,40 @@ public static class ConfigSchema
             throw new ConfigException($"data.query_template is invalid: {e.Message}");
         }
         ValidateKeepBest(config);
+        ValidateMatryoshka(config.Loss);
     }
+
+    /// <summary>
+    /// loss.matryoshka_dims strictly descending (so no duplicates; the first is the largest), and loss.matryoshka_weights
+    /// one per dim and only with dims. That each dim fits the model's hidden size is checked when the model's config is
+    /// read (<see cref="ValidateMatryoshkaDims"/>).
+    /// </summary>
+    private static void ValidateMatryoshka(LossSection loss)
+    {
+        if (loss.MatryoshkaDims is { } dims)
+            for (int i = 1; i < dims.Count; i++)
+                if (dims[i] >= dims[i - 1])
+                    throw ConfigKey.Invalid("loss.matryoshka_dims", $"[{string.Join(", ", dims)}]", $"strictly descending sizes without duplicates, e.g. [4096, 1024, 256] ({dims[i]} follows {dims[i - 1]})");
+        if (loss.MatryoshkaWeights is { } weights)
+        {
+            if (loss.MatryoshkaDims is null)
+                throw ConfigKey.Invalid("loss.matryoshka_weights", Format(weights), "null without loss.matryoshka_dims");
+            if (weights.Count != loss.MatryoshkaDims.Count)
+                throw ConfigKey.Invalid("loss.matryoshka_weights", Format(weights),
+                    $"one weight per loss.matryoshka_dims entry ({loss.MatryoshkaDims.Count} for [{string.Join(", ", loss.MatryoshkaDims)}]), or null for all 1");
+        }
+    }
+
+    /// <summary>Each loss.matryoshka_dims entry at most the model's hidden size (known once the model's config.json is read).</summary>
+    public static void ValidateMatryoshkaDims(LossSection loss, int hiddenSize)
+    {
+        if (loss.MatryoshkaDims is not { } dims) return;
+        var tooLarge = dims.Where(d => d > hiddenSize).ToList();
+        if (tooLarge.Count > 0)
+            throw ConfigKey.Invalid("loss.matryoshka_dims", $"[{string.Join(", ", dims)}]", $"sizes from 1 to the model's hidden size {hiddenSize} ({string.Join(", ", tooLarge)} too large)");
+    }
+
+    private static string Format(IEnumerable<double> values) => $"[{string.Join(", ", values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
 
     /// <summary>
     /// checkpoint.keep_best names a measure of the evaluation, so it needs eval.data, and an evaluation at every

@@ -44,6 +44,17 @@ public sealed record LoraSection
 public sealed record LossSection
 {
     public double Temperature { get; init; } = 0.02;
+
+    /// <summary>False-negative filter: a candidate scoring above the row's positive + this margin (cosine units) leaves the softmax; null = off.</summary>
+    public double? FalseNegativeMargin { get; init; }
+
+    /// <summary>Matryoshka: the embedding sizes the loss is summed over, strictly descending, each ≤ the hidden size; null = the full embedding only.</summary>
+    public IReadOnlyList<int>? MatryoshkaDims { get; init; }
+
+    /// <summary>One weight per <see cref="MatryoshkaDims"/> entry; null = all 1.</summary>
+    public IReadOnlyList<double>? MatryoshkaWeights { get; init; }
+
+    public Losses.InfoNceOptions ToOptions() => new(Temperature, FalseNegativeMargin, MatryoshkaDims, MatryoshkaWeights);
 }
 
 public sealed record DataSection

@@ -28,13 +28,16 @@ public static partial class EvalJob
             BatchSize = options.BatchSize,
             TopK = options.TopK,
             MaxQueries = options.MaxQueries,
+            Dimensions = options.Dimensions,
         };
+        source.Dimensions().Check(options.Dimensions, "--dimensions"); // before the data and the weights load
         settings.Validate(); // max_length from a config is checked like a given one
 
         var data = BeirDataset.Load(options.DataDir, options.Split);
         log.WriteLine($"eval: model {source.ModelDir}{(source.AdapterDir is { } a ? $" + adapter {a}" : "")}; data {options.DataDir} split {options.Split}");
         log.WriteLine($"eval: max_length {maxLength} ({From(options.MaxLength is not null)}), " +
-                      $"instruction {(instruction is null ? "none" : $"\"{instruction}\"")} ({From(options.Instruction is not null)}), top-k {options.TopK}");
+                      $"instruction {(instruction is null ? "none" : $"\"{instruction}\"")} ({From(options.Instruction is not null)}), top-k {options.TopK}" +
+                      (options.Dimensions is int d ? $", {d} dimensions" : ""));
 
         var tokenizer = source.LoadTokenizer();
         using var model = AdaptedModel.Load(source.ModelDir, source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));

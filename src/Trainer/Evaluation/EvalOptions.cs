@@ -25,6 +25,9 @@ public sealed record EvalOptions(string? Model, string DataDir)
 
     public int? MaxQueries { get; init; }
 
+    /// <summary>Evaluate at this vector length: the full size or a trained Matryoshka dim (<see cref="Inference.EmbeddingDimensions"/>); null: full.</summary>
+    public int? Dimensions { get; init; }
+
     public string Device { get; init; } = "cpu";
 
     public string DType { get; init; } = "float32";

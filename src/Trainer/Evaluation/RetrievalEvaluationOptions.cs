@@ -15,6 +15,9 @@ public sealed record RetrievalEvaluationOptions
     /// <summary>Documents kept per query (the run's depth); the measures at 100 need at least 100.</summary>
     public int TopK { get; init; } = 100;
 
+    /// <summary>Embeddings cut to their first N components and L2-normalised again (a Matryoshka dim); null: the full size.</summary>
+    public int? Dimensions { get; init; }
+
     /// <summary>Evaluate only the first N queries of the split (in <c>queries.jsonl</c> order); null: all.</summary>
     public int? MaxQueries { get; init; }
 

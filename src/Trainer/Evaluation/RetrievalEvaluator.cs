@@ -42,14 +42,14 @@ public static class RetrievalEvaluator
         progress?.WriteLine($"eval {data.Split}: {queries.Count} queries, {documentRows.Length} documents, " +
                             $"{documentRows.Sum(r => (long)r.Length)} document tokens (tokenized in {clock.Elapsed.TotalSeconds:F1} s)");
 
-        using var queryEmbeddings = Matrix(embedder.Embed(queryRows), model.Device);
+        using var queryEmbeddings = Matrix(EmbeddingDimensions.Truncate(embedder.Embed(queryRows), options.Dimensions), model.Device);
         using var search = new ExactSearch(queryEmbeddings, order.Select(i => data.Corpus[i].Id).ToList(), options.TopK);
         var eta = new DocumentProgress(data.Split, order.Select(i => (long)documentRows[i].Length).ToArray(), progress);
         int chunkSize = (options.ChunkDocuments + options.BatchSize - 1) / options.BatchSize * options.BatchSize; // whole batches only
         for (int start = 0; start < order.Length; start += chunkSize)
         {
             var rows = order.Skip(start).Take(chunkSize).Select(i => documentRows[i]).ToList();
-            using var chunk = Matrix(embedder.Embed(rows, inChunk => eta.Report(start + inChunk)), model.Device);
+            using var chunk = Matrix(EmbeddingDimensions.Truncate(embedder.Embed(rows, inChunk => eta.Report(start + inChunk)), options.Dimensions), model.Device);
             search.Add(chunk);
         }
         double documentSeconds = eta.Finish();

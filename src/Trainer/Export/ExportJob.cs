@@ -231,6 +231,7 @@ public static class ExportJob
             ["inputs"] = new[] { "input_ids", "attention_mask" },
             ["outputs"] = new[] { "last_hidden_state", "sentence_embedding" },
             ["weights_dtype"] = dtype,
+            ["matryoshka_dims"] = config.Loss.MatryoshkaDims, // null: trained at the full size only
         };
         File.WriteAllText(Path.Combine(outputDir, EmbeddingConfigFile), JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
     }

@@ -112,7 +112,11 @@ public static class ModelCard
         var rows = new List<(string, string)>
         {
             ("LoRA", $"rank {c.Lora.Rank}, alpha {I(c.Lora.Alpha)}, dropout {I(c.Lora.Dropout)}, on {string.Join(", ", c.Lora.TargetModules)}"),
-            ("loss", $"InfoNCE over in-batch and hard negatives, temperature {I(c.Loss.Temperature)}"),
+            ("loss", $"InfoNCE over in-batch and hard negatives, temperature {I(c.Loss.Temperature)}" +
+                     (c.Loss.FalseNegativeMargin is double m ? $"; false-negative filter, margin {I(m)} (cosine)" : "")),
+            ("Matryoshka dims", c.Loss.MatryoshkaDims is { } dims
+                ? $"{string.Join(", ", dims)} (weights {string.Join(", ", (c.Loss.MatryoshkaWeights ?? dims.Select(_ => 1.0).ToList()).Select(I))}); the embedding cut to any of these sizes and L2-normalised again is a trained embedding"
+                : $"none: use the full {f.Model.HiddenSize} dimensions"),
             ("batch", $"{t.BatchSize} queries per step{(t.MicroBatchSize is int mb ? $", GradCache micro-batches of {mb} sequences" : "")}, on {string.Join(", ", t.ReplicaDevices())}"),
             ("steps", $"{state.Step} trained of {state.TotalSteps} (max_steps {(t.MaxSteps is int ms ? ms.ToString(CultureInfo.InvariantCulture) : "null")}, epochs {t.Epochs})"),
             ("optimizer", $"AdamW, learning rate {I(t.LearningRate)}, betas ({I(t.AdamBeta1)}, {I(t.AdamBeta2)}), epsilon {I(t.AdamEpsilon)}, weight decay {I(t.WeightDecay)}"),
@@ -202,6 +206,10 @@ public static class ModelCard
         card.Append(CultureInfo.InvariantCulture, $"model = SentenceTransformer({path}{(safetensors ? "" : ", backend=\"onnx\"")})\n");
         card.Append(CultureInfo.InvariantCulture, $"queries = model.encode([{query}], prompt_name=\"query\")\ndocuments = model.encode([{document}])\nprint(model.similarity(queries, documents))\n```\n\n");
         card.Append("`prompt_name=\"query\"` puts the query prompt of `config_sentence_transformers.json` before each query; documents take none. Pooling (`1_Pooling`: last token) and normalisation (`2_Normalize`) are modules of the model.\n\n");
+        if (f.Config.Loss.MatryoshkaDims is { } matryoshka)
+        {
+            card.Append(CultureInfo.InvariantCulture, $"Matryoshka: trained at {string.Join(", ", matryoshka)} dimensions (`matryoshka_dims` in `embedding_config.json`). `SentenceTransformer({path}, truncate_dim={matryoshka[^1]})` cuts every vector to its first {matryoshka[^1]} components; sentence-transformers cuts after the `Normalize` module, so pass `normalize_embeddings=True` to `encode` for unit vectors (cosine similarity, the model's `similarity_fn_name`, needs none). `trainer embed --dimensions d`, `trainer eval --dimensions d` and `trainer serve`'s `dimensions` field give the same cut, normalised vectors and refuse other sizes.\n\n");
+        }
 
         if (safetensors)
         {

@@ -25,6 +25,9 @@ public sealed record EmbedOptions(string? Model, string InputPath, string Output
     /// <summary>The base model of a checkpoint (given as the model or the adapter) whose recorded path does not resolve.</summary>
     public string? BaseModel { get; init; }
 
+    /// <summary>The vector length to write (<c>--dimensions</c>): the full size or a trained Matryoshka dim (<see cref="EmbeddingDimensions"/>); null: full.</summary>
+    public int? Dimensions { get; init; }
+
     /// <summary>Input lines read, encoded and written per round: what bounds memory, whatever the input's size.</summary>
     public int ChunkLines { get; init; } = 1024;
 
@@ -77,11 +80,12 @@ public static class EmbedJob
     public static int Embed(EmbedOptions options, TextWriter? log = null, Action<int>? written = null)
     {
         using var job = Prepare(options, "embed", log ?? TextWriter.Null);
+        job.Source.Dimensions().Check(options.Dimensions, "--dimensions"); // before the weights load
         using var model = AdaptedModel.Load(job.Source.ModelDir, job.Source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
         var embedder = new TextEmbedder(model, options.BatchSize);
         return Stream(options, job, "embed", log, written, (output, chunk, rows, progress) =>
         {
-            var vectors = embedder.Embed(rows, progress);
+            var vectors = EmbeddingDimensions.Truncate(embedder.Embed(rows, progress), options.Dimensions);
             for (int i = 0; i < chunk.Length; i++)
             {
                 output.WriteLine(chunk[i].Id, "embedding", writer =>

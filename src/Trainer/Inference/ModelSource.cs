@@ -34,6 +34,13 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
     /// <summary>The token appended and pooled: the checkpoint's <c>model.pool_token</c> or the export's <c>pool_token</c>; null: the tokenizer's rule.</summary>
     public string? PoolToken { get; init; }
 
+    /// <summary>The Matryoshka dims the model was trained with: the checkpoint's <c>loss.matryoshka_dims</c> or the export's <c>matryoshka_dims</c>; null: none.</summary>
+    public IReadOnlyList<int>? MatryoshkaDims { get; init; }
+
+    /// <summary>The vector lengths the model serves (<see cref="EmbeddingDimensions"/>), its hidden size read from <c>config.json</c>.</summary>
+    public EmbeddingDimensions Dimensions(Models.IDecoderConfig? config = null) =>
+        new((config ?? Models.ModelFamilies.Load(Path.Combine(ModelDir, Models.PretrainedLoader.ConfigFile)).Config).HiddenSize, MatryoshkaDims);
+
     /// <summary>
     /// The model folder's tokenizer, checked against its config (<paramref name="config"/> when the caller has read it
     /// already), writing queries with <see cref="Template"/>.
@@ -95,6 +102,7 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
         {
             Template = new QueryTemplate(config.Data.QueryTemplate),
             PoolToken = config.Model.PoolToken,
+            MatryoshkaDims = config.Loss.MatryoshkaDims,
         };
 
     /// <summary>A plain model folder: no defaults, except a sentence-transformers model's own query prompt (<see cref="SentenceTransformersPrompt"/>).</summary>
@@ -155,7 +163,15 @@ public sealed record ModelSource(string ModelDir, string? AdapterDir, int? MaxLe
                     throw new InvalidDataException($"{path}: default_instruction must be a string or null, got {text.ValueKind.ToString().ToLowerInvariant()}.");
                 instruction = text.GetString();
             }
-            return new ModelSource(model, null, maxLength, instruction, path) { Template = queryTemplate, PoolToken = poolToken };
+            IReadOnlyList<int>? dims = null;
+            if (root.TryGetProperty("matryoshka_dims", out var matryoshka) && matryoshka.ValueKind != JsonValueKind.Null)
+            {
+                if (matryoshka.ValueKind != JsonValueKind.Array || matryoshka.GetArrayLength() == 0
+                    || matryoshka.EnumerateArray().Any(d => d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int v) || v < 1))
+                    throw new InvalidDataException($"{path}: matryoshka_dims {matryoshka} is invalid; expected a list of positive integers or null.");
+                dims = matryoshka.EnumerateArray().Select(d => d.GetInt32()).ToList();
+            }
+            return new ModelSource(model, null, maxLength, instruction, path) { Template = queryTemplate, PoolToken = poolToken, MatryoshkaDims = dims };
         }
     }
 }

@@ -273,6 +273,9 @@ public sealed class EmbeddingServer : IAsyncDisposable
         w.WriteString("model", model.Name);
         w.WriteString("engine", _engine.Description);
         w.WriteNumber("dimensions", _service.Dimensions);
+        w.WriteStartArray("allowed_dimensions"); // the request field dimensions: the full size and the trained Matryoshka dims
+        foreach (var d in _service.Allowed.Allowed) w.WriteNumberValue(d);
+        w.WriteEndArray();
         w.WriteNumber("max_input_tokens", model.MaxInputTokens);
         w.WriteBoolean("truncate", _options.Truncate);
         if (model.Instruction is null) w.WriteNull("default_instruction");
@@ -320,7 +323,8 @@ public sealed class EmbeddingServer : IAsyncDisposable
     {
         var model = _service.Model;
         _log.WriteLine($"serve: {model.Name}: {model.ModelDir}{(model.AdapterDir is null ? "" : $" + adapter {model.AdapterDir}")}, " +
-                       $"{_engine.Description}, {_service.Dimensions} dimensions");
+                       $"{_engine.Description}, {_service.Dimensions} dimensions" +
+                       (model.MatryoshkaDims is null ? "" : $" (Matryoshka: {string.Join(", ", _service.Allowed.Allowed)} on request)"));
         _log.WriteLine($"serve: max_input_tokens {model.MaxInputTokens} ({model.MaxInputTokensFrom}), {(_options.Truncate ? "longer inputs truncated" : "longer inputs refused (413)")}; " +
                        $"query instruction {(model.Instruction is null ? "none" : System.Text.Json.JsonSerializer.Serialize(model.Instruction))} ({model.InstructionFrom})");
         _log.WriteLine($"serve: batches of at most {_options.MaxBatchTokens} padded tokens, waiting at most {_options.MaxWaitMs} ms; " +

@@ -12,16 +12,19 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
 {
     public ServedModel Model { get; } = model;
 
+    /// <summary>The full vector length (the model's hidden size).</summary>
     public int Dimensions { get; } = dimensions;
+
+    /// <summary>The lengths a request may ask for: the full one and the trained Matryoshka dims.</summary>
+    public Inference.EmbeddingDimensions Allowed { get; } = new(dimensions, model.MatryoshkaDims);
 
     public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken cancellationToken)
     {
         if (request.Texts.Count > options.MaxInputs)
             throw new ApiError(413, "too_many_inputs", $"{request.Field} has {request.Texts.Count} inputs; the limit is {options.MaxInputs} per request " +
                                                        "(--max-inputs). Split it into smaller requests.", request.Field);
-        if (request.Dimensions is { } wanted && wanted != Dimensions)
-            throw ApiError.BadRequest("unsupported_value", $"dimensions = {wanted} is not supported: this model's embeddings have {Dimensions} dimensions. " +
-                                                           "Leave dimensions out or send that number.", "dimensions");
+        if (request.Dimensions is { } wanted && Allowed.Problem(wanted) is { } problem)
+            throw ApiError.BadRequest("unsupported_value", problem + " Leave dimensions out for the full size.", "dimensions");
         var instruction = request.IsQuery ? request.Instruction ?? Model.Instruction : null;
         bool truncate = request.Truncate ?? options.Truncate;
         var rows = new int[request.Texts.Count][];
@@ -48,7 +51,7 @@ public sealed class EmbeddingService(ServedModel model, EmbeddingTokenizer token
             throw new ApiError(429, "queue_full", $"The server's queue holds {e.Queued} tokens and this request has {e.Tokens}, over the limit of " +
                                                   $"{e.Limit} (--max-queued-tokens); retry later.");
         }
-        return new EmbeddingResult(await vectors, rows.Sum(r => r.Length));
+        return new EmbeddingResult(Inference.EmbeddingDimensions.Truncate(await vectors, request.Dimensions), rows.Sum(r => r.Length));
     }
 
     /// <summary>The ids of one input; a longer one is cut to the limit, or refused when not truncating.</summary>

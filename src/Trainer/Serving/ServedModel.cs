@@ -29,6 +29,9 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
     /// <summary>The token appended and pooled (<see cref="ModelSource.PoolToken"/>).</summary>
     public string? PoolToken { get; init; }
 
+    /// <summary>The Matryoshka dims the model was trained with (<see cref="ModelSource.MatryoshkaDims"/>): the shorter lengths a request's <c>dimensions</c> may ask for.</summary>
+    public IReadOnlyList<int>? MatryoshkaDims { get; init; }
+
     public static ServedModel Resolve(ServeOptions options, TextWriter log)
     {
         options.Validate();
@@ -64,7 +67,7 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
             throw new ArgumentException($"--max-batch-tokens = {options.MaxBatchTokens} is less than the input limit of {maxTokens} tokens ({maxFrom}); " +
                                         "a batch must hold at least one input of the longest length.");
         var name = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model)));
-        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Template = resolved.Template, PoolToken = resolved.PoolToken };
+        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Template = resolved.Template, PoolToken = resolved.PoolToken, MatryoshkaDims = resolved.MatryoshkaDims };
     }
 
     /// <summary>The tokenizer of <see cref="ModelDir"/>, checked against its config.</summary>

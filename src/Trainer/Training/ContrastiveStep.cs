@@ -24,9 +24,18 @@ namespace Trainer.Training;
 ///
 /// With a <paramref name="timer"/> (one replica; <c>trainer benchmark train --breakdown</c>), the step tells it where each
 /// phase ends (<see cref="StepPhase"/>); without one, nothing else differs.
+///
+/// The loss (<see cref="InfoNceLoss"/> with <paramref name="lossOptions"/>: false-negative filter, Matryoshka) is
+/// always taken on the gathered full embeddings, so GradCache's cached embedding gradient is that of the whole loss
+/// (for Matryoshka, the sum over the dims).
 /// </summary>
-public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature, IStepTimer? timer = null)
+public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, InfoNceOptions lossOptions, IStepTimer? timer = null)
 {
+    public ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature, IStepTimer? timer = null)
+        : this(replicas, microBatchSize, new InfoNceOptions(temperature), timer)
+    {
+    }
+
     /// <summary>
     /// Runs the step and returns its loss: a float32 scalar on the primary device, without a graph, in the caller's
     /// dispose scope (if any). Reading it is left to the caller (once per step, with the gradient norm). Every
@@ -34,15 +43,22 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     /// throws, and so are the gradients the replicas' recomputed layers handed to autograd; only the adapters'
     /// gradients (summed into the primary) outlive it.
     /// </summary>
-    public Tensor Run(ContrastiveBatch batch)
+    public Tensor Run(ContrastiveBatch batch) => Run(batch, out _);
+
+    /// <summary>
+    /// <see cref="Run(ContrastiveBatch)"/>, and how many candidates the false-negative filter masked in all
+    /// (<paramref name="masked"/>: a float32 scalar on the primary device, 0 with the filter off; read with the loss).
+    /// </summary>
+    public Tensor Run(ContrastiveBatch batch, out Tensor masked)
     {
         var shards = Shards(batch);
         using var step = new TensorOwner();
         try
         {
-            var loss = microBatchSize is int m ? RunCached(shards, m, step) : RunDirect(shards, step);
+            var (value, count) = microBatchSize is int m ? RunCached(shards, m, step) : RunDirect(shards, step);
             replicas.ReduceGradients();
-            return loss;
+            masked = count;
+            return value;
         }
         finally
         {
@@ -51,15 +67,15 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>Forward with graphs on every replica, loss on the gathered embeddings, one backward through all.</summary>
-    private Tensor RunDirect(ContrastiveBatch[] shards, TensorOwner step)
+    private (Tensor Loss, Tensor Masked) RunDirect(ContrastiveBatch[] shards, TensorOwner step)
     {
         var embeddings = replicas.Map((r, model) => shards[r].Size == 0 ? null : step.Own(Embed(model, shards[r].PaddingGroups())));
         using var scope = NewDisposeScope();
-        var loss = Loss(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray());
+        var (loss, masked) = Loss(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray());
         timer?.Lap(StepPhase.Loss);
         loss.backward();
         timer?.Lap(StepPhase.Backward);
-        return loss.detach().MoveToOuterDisposeScope();
+        return (loss.detach().MoveToOuterDisposeScope(), masked.MoveToOuterDisposeScope());
     }
 
     /// <summary>Each group of rows embedded as its own padded batch, in order → [rows, H].</summary>
@@ -83,12 +99,12 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     private sealed record CachedShard(List<List<int[]>> Chunks, List<byte[]> RngBefore, byte[] RngAfter, Tensor? Embeddings);
 
     /// <summary>GradCache in three stages (class summary): embed without a graph, loss and embedding gradients, recompute and backward.</summary>
-    private Tensor RunCached(ContrastiveBatch[] shards, int micro, TensorOwner step)
+    private (Tensor Loss, Tensor Masked) RunCached(ContrastiveBatch[] shards, int micro, TensorOwner step)
     {
         var cached = replicas.Map((r, model) => EmbedWithoutGraph(model, shards[r].PaddingGroups().SelectMany(g => Chunks(g, micro)).ToList(), step));
-        var (loss, gradients) = LossAndEmbeddingGradients(shards, cached, step);
+        var (loss, masked, gradients) = LossAndEmbeddingGradients(shards, cached, step);
         replicas.ForEach((r, model) => RecomputeAndBackward(model, cached[r], gradients[r]));
-        return loss;
+        return (loss, masked);
     }
 
     /// <summary>Stage 1: a replica's micro-batches embedded without a graph, remembering the RNG state before each.</summary>
@@ -109,15 +125,15 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>Stage 2: the loss on the full gathered batch, and its gradient with respect to each replica's embeddings.</summary>
-    private (Tensor Loss, Tensor?[] Gradients) LossAndEmbeddingGradients(ContrastiveBatch[] shards, CachedShard[] cached, TensorOwner step)
+    private (Tensor Loss, Tensor Masked, Tensor?[] Gradients) LossAndEmbeddingGradients(ContrastiveBatch[] shards, CachedShard[] cached, TensorOwner step)
     {
         using var scope = NewDisposeScope();
         var leaves = cached.Select(c => c.Embeddings is null ? null : step.Own(c.Embeddings.to(replicas.Primary.Device).detach().requires_grad_(true))).ToArray();
-        var loss = Loss(shards, leaves);
+        var (loss, masked) = Loss(shards, leaves);
         timer?.Lap(StepPhase.Loss);
         loss.backward();
         timer?.Lap(StepPhase.EmbeddingGradients);
-        return (loss.detach().MoveToOuterDisposeScope(), leaves.Select(l => l is null ? null : step.Own(l.grad!)).ToArray());
+        return (loss.detach().MoveToOuterDisposeScope(), masked.MoveToOuterDisposeScope(), leaves.Select(l => l is null ? null : step.Own(l.grad!)).ToArray());
     }
 
     /// <summary>Stage 3: each micro-batch recomputed with a graph (its RNG state replayed) and back-propagated with its slice of the gradient.</summary>
@@ -141,7 +157,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
     }
 
     /// <summary>InfoNCE over the gathered batch; <paramref name="embeddings"/>[r] holds replica r's [queries; positives; negatives].</summary>
-    private Tensor Loss(ContrastiveBatch[] shards, Tensor?[] embeddings)
+    private (Tensor Loss, Tensor Masked) Loss(ContrastiveBatch[] shards, Tensor?[] embeddings)
     {
         var queries = new List<Tensor>();
         var positives = new List<Tensor>();
@@ -154,7 +170,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, do
             positives.Add(e.narrow(0, n, n));
             if (m > 0) negatives.Add(e.narrow(0, 2 * n, m));
         }
-        return InfoNceLoss.Compute(cat(queries, 0), cat(positives, 0), negatives.Count > 0 ? cat(negatives, 0) : null, temperature);
+        return InfoNceLoss.Compute(cat(queries, 0), cat(positives, 0), negatives.Count > 0 ? cat(negatives, 0) : null, lossOptions);
     }
 
     /// <summary>Contiguous row ranges, as even as possible; the first replicas take the remainder.</summary>

@@ -7,9 +7,13 @@ using static TorchSharp.torch;
 
 namespace Trainer.Training;
 
-/// <summary>One logged step: the loss is that of the batch this step trained on.</summary>
+/// <summary>
+/// One logged step: the loss is that of the batch this step trained on. <see cref="MaskedCandidates"/> is how many
+/// candidates the false-negative filter (<c>loss.false_negative_margin</c>) took out of the softmax, summed over the
+/// rows; null (and not logged) with the filter off.
+/// </summary>
 public sealed record StepMetrics(int Step, int Epoch, double Loss, double LearningRate, double GradNorm,
-    double SamplesPerSecond, double TokensPerSecond, double ElapsedSeconds);
+    double SamplesPerSecond, double TokensPerSecond, double ElapsedSeconds, int? MaskedCandidates = null);
 
 /// <summary>
 /// Writes each logged step three ways: a JSON line appended to <c>metrics.jsonl</c>, the same scalars as TensorBoard
@@ -35,6 +39,7 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
         _jsonl.Flush();
         foreach (var (name, value) in Scalars(m)) _tensorboard.add_scalar("train/" + name, (float)value, m.Step);
         console.WriteLine($"step {m.Step}/{totalSteps} | epoch {m.Epoch} | loss {m.Loss:F4} | lr {m.LearningRate:E2} | grad_norm {m.GradNorm:F3} | " +
+                          (m.MaskedCandidates is int masked ? $"masked {masked} | " : "") +
                           $"{m.SamplesPerSecond:F1} samples/s | {m.TokensPerSecond:F0} tok/s | elapsed {Format(TimeSpan.FromSeconds(m.ElapsedSeconds))} | " +
                           (eta is TimeSpan left ? $"ETA {Format(left)}" : "ETA estimating"));
     }
@@ -68,20 +73,26 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
     [
         ("epoch", m.Epoch), ("loss", m.Loss), ("learning_rate", m.LearningRate), ("grad_norm", m.GradNorm),
         ("samples_per_s", m.SamplesPerSecond), ("tokens_per_s", m.TokensPerSecond), ("elapsed_s", m.ElapsedSeconds),
+        .. m.MaskedCandidates is int masked ? [("masked_candidates", (double)masked)] : Array.Empty<(string, double)>(),
     ];
 
-    /// <summary>The JSON line of one step.</summary>
-    public static string Serialize(StepMetrics m) => JsonSerializer.Serialize(new
+    /// <summary>The JSON line of one step (<c>masked_candidates</c> only with the false-negative filter on).</summary>
+    public static string Serialize(StepMetrics m)
     {
-        step = m.Step,
-        epoch = m.Epoch,
-        loss = m.Loss,
-        learning_rate = m.LearningRate,
-        grad_norm = m.GradNorm,
-        samples_per_s = m.SamplesPerSecond,
-        tokens_per_s = m.TokensPerSecond,
-        elapsed_s = m.ElapsedSeconds,
-    }, Json);
+        var line = JsonSerializer.SerializeToNode(new
+        {
+            step = m.Step,
+            epoch = m.Epoch,
+            loss = m.Loss,
+            learning_rate = m.LearningRate,
+            grad_norm = m.GradNorm,
+            samples_per_s = m.SamplesPerSecond,
+            tokens_per_s = m.TokensPerSecond,
+            elapsed_s = m.ElapsedSeconds,
+        }, Json)!.AsObject();
+        if (m.MaskedCandidates is int masked) line["masked_candidates"] = masked;
+        return line.ToJsonString(Json);
+    }
 
     /// <summary>Keeps the lines of steps ≤ <paramref name="lastStep"/> (rewritten through a temporary file and a rename), then opens the file to append.</summary>
     private static StreamWriter Open(string path, int lastStep)

@@ -61,6 +61,8 @@ public static class ResumeCheck
     {
         null => "null",
         IEnumerable<string> list => $"[{string.Join(", ", list)}]",
+        IEnumerable<int> list => $"[{string.Join(", ", list.Select(i => i.ToString(CultureInfo.InvariantCulture)))}]",
+        IEnumerable<double> list => $"[{string.Join(", ", list.Select(d => d.ToString("R", CultureInfo.InvariantCulture)))}]",
         bool b => b ? "true" : "false",
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),

@@ -33,8 +33,9 @@ public sealed class TrainingRun
         using var outputLock = OutputLock.Acquire(_config.OutputDir, "trainer train", _log);
         var resumeDir = PrepareOutputDir();
         // Fail fast: the model's config and tokenizer are checked before the data and the weights are read.
-        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, ModelFamilies.Load(Path.Combine(_config.Model.Path, PretrainedLoader.ConfigFile)).Config, _config.Model.PoolToken)
-            .WithTemplate(new QueryTemplate(_config.Data.QueryTemplate));
+        var modelConfig = ModelFamilies.Load(Path.Combine(_config.Model.Path, PretrainedLoader.ConfigFile)).Config;
+        ConfigSchema.ValidateMatryoshkaDims(_config.Loss, modelConfig.HiddenSize);
+        var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, modelConfig, _config.Model.PoolToken).WithTemplate(new QueryTemplate(_config.Data.QueryTemplate));
         var t = _config.Training;
         var data = TrainingDataReader.Read(_config.Data.Train, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
         int stepsPerEpoch = data.Examples.Count / t.BatchSize;
@@ -57,7 +58,7 @@ public sealed class TrainingRun
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
         using var optimizer = new AdamW(trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay);
-        var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.Temperature, _options.StepTimer);
+        var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.ToOptions(), _options.StepTimer);
         _options.StepTimer?.Attach(model);
 
         // checkpoint.keep_best: the best checkpoint so far (a folder name in output_dir) and its value (higher is better for every measure)
@@ -75,6 +76,7 @@ public sealed class TrainingRun
                        $"(= {2 * t.BatchSize} candidates with one negative per row); micro-batch {(t.MicroBatchSize is int m ? $"{m} sequences per forward (GradCache)" : "off")}; " +
                        $"devices [{string.Join(", ", devices)}] ({replicas.Count} replica(s), {(t.BatchSize + replicas.Count - 1) / replicas.Count} rows each at most); " +
                        $"gradient checkpointing {(_config.Model.GradientCheckpointing ? "on" : "off")}; base dtype {_config.Model.DType}, LoRA/optimizer/loss float32");
+        _log.WriteLine(LossLine(_config.Loss, modelConfig.HiddenSize));
 
         var store = new CheckpointStore(_config.OutputDir);
         using var metrics = new MetricsLog(_config.OutputDir, _log, totalSteps, resumedStep: step);
@@ -97,7 +99,7 @@ public sealed class TrainingRun
 
             var stepClock = Stopwatch.StartNew();
             double lr = schedule.At(step);
-            var (loss, gradNorm) = TrainStep(replicas, contrastive, optimizer, trainable, batch, lr);
+            var (loss, gradNorm, masked) = TrainStep(replicas, contrastive, optimizer, trainable, batch, lr);
             step++;
             stepsThisRun++;
             double seconds = stepClock.Elapsed.TotalSeconds;
@@ -108,7 +110,8 @@ public sealed class TrainingRun
             eta.StepEnded(clock.Elapsed.TotalSeconds);
 
             if (step % t.LogEverySteps == 0 || step == totalSteps || stepsThisRun == 1 || !finite) // the first step of a run is always logged
-                metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds),
+                metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds,
+                    _config.Loss.FalseNegativeMargin is null ? null : masked),
                     eta.Remaining(totalSteps - step));
             if (!finite) OnNonFinite(step, loss, gradNorm, lr, trainable);
             EvalMetrics? evaluated = null;
@@ -142,6 +145,19 @@ public sealed class TrainingRun
         return new TrainSummary(firstStep, step, firstLoss, lastLoss, clock.Elapsed.TotalSeconds, lastCheckpoint);
     }
 
+    /// <summary>The start-up line of the loss: temperature, the false-negative filter and the Matryoshka dims.</summary>
+    internal static string LossLine(LossSection loss, int hiddenSize)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string filter = loss.FalseNegativeMargin is double m
+            ? string.Create(inv, $"false-negative filter on (a candidate scoring above its row's positive + {m} cosine leaves the softmax; masked_candidates per step in metrics.jsonl)")
+            : "false-negative filter off";
+        string matryoshka = loss.MatryoshkaDims is { } dims
+            ? $"Matryoshka dims [{string.Join(", ", dims)}] of {hiddenSize}, weights [{string.Join(", ", (loss.MatryoshkaWeights ?? dims.Select(_ => 1.0).ToList()).Select(w => w.ToString(inv)))}] (loss = weighted sum)"
+            : $"Matryoshka off (full {hiddenSize} dims)";
+        return string.Create(inv, $"loss: InfoNCE, temperature {loss.Temperature}; {filter}; {matryoshka}");
+    }
+
     /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached, and the best checkpoint it names.</summary>
     private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, TrainingState state, ReplicaSet replicas, AdamW optimizer, List<byte[]> dropoutStates)
     {
@@ -162,26 +178,27 @@ public sealed class TrainingRun
     /// The loss and the norm stay on the device until one read brings both to the host, which the finiteness check
     /// needs before the optimizer may step: one read per step, not one per value.
     /// </summary>
-    private (double Loss, double GradNorm) TrainStep(ReplicaSet replicas, ContrastiveStep contrastive, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
+    private (double Loss, double GradNorm, int Masked) TrainStep(ReplicaSet replicas, ContrastiveStep contrastive, AdamW optimizer, List<Parameter> trainable, ContrastiveBatch batch, double lr)
     {
         using var scope = NewDisposeScope();
         replicas.ZeroGradients();
         _options.StepTimer?.Lap(StepPhase.ZeroGrad);
-        var lossTensor = contrastive.Run(batch);                                                      // [] on the primary device
+        var lossTensor = contrastive.Run(batch, out var maskedTensor);                                // [] on the primary device
         var normTensor = GradientClipping.ClipByGlobalNorm(trainable, _config.Training.MaxGradNorm); // []
-        var values = stack([lossTensor.to(ScalarType.Float32), normTensor.to(lossTensor.device)]).cpu().data<float>();
+        var values = stack([lossTensor.to(ScalarType.Float32), normTensor.to(lossTensor.device), maskedTensor]).cpu().data<float>();
         double loss = values[0], gradNorm = values[1];
+        int masked = (int)values[2];
         _options.StepTimer?.Lap(StepPhase.ClipAndRead);
         if (!double.IsFinite(loss) || !double.IsFinite(gradNorm))
         {
             replicas.ZeroGradients();
-            return (loss, gradNorm);
+            return (loss, gradNorm, masked);
         }
         foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
         optimizer.step();
         replicas.Broadcast();
         _options.StepTimer?.Lap(StepPhase.OptimizerStep);
-        return (loss, gradNorm);
+        return (loss, gradNorm, masked);
     }
 
     /// <summary>training.on_nonfinite: "skip" logs the skipped step and goes on (unless the weights themselves are no longer finite); "stop" throws.</summary>

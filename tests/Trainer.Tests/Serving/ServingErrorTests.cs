@@ -28,7 +28,7 @@ public class ServingErrorTests(ServingFixture fixture)
         { "/v1/embeddings", """{"input": ["a", "b", "c", "d", "e"]}""", 413, "too_many_inputs", "input has 5 inputs; the limit is 4" },
         { "/v1/embeddings", JsonSerializer.Serialize(new { input = new[] { "short", Long } }), 413, "input_too_long", "input[1] is longer than 24 tokens" },
         { "/v1/embeddings", """{"input": "a", "encoding_format": "int8"}""", 400, "unsupported_value", "encoding_format = \"int8\" is not supported; allowed: \"float\", \"base64\"" },
-        { "/v1/embeddings", """{"input": "a", "dimensions": 16}""", 400, "unsupported_value", "have 32 dimensions" },
+        { "/v1/embeddings", """{"input": "a", "dimensions": 16}""", 400, "unsupported_value", "allowed: 32 (its full size" },
         { "/v1/embeddings", """{"input": "a", "dimensions": "all"}""", 400, "invalid_type", "dimensions must be an integer" },
         { "/v1/embeddings", """{"input": "a", "input_type": "passage"}""", 400, "unsupported_value", "input_type = \"passage\"" },
         { "/v1/embeddings", """{"input": "a", "model": 5}""", 400, "invalid_type", "model must be a string" },
