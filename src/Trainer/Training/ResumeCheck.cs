@@ -61,6 +61,8 @@ public static class ResumeCheck
     {
         null => "null",
         IEnumerable<string> list => $"[{string.Join(", ", list)}]",
+        IReadOnlyDictionary<string, object?> mapping => $"{{{string.Join(", ", mapping.Select(kv => $"{kv.Key}: {Format(kv.Value)}"))}}}", // a data.train source
+        IEnumerable<object> items => $"[{string.Join(", ", items.Select(Format))}]",
         bool b => b ? "true" : "false",
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
