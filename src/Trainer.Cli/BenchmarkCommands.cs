@@ -36,14 +36,15 @@ public static class BenchmarkCommands
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 15, Description = "Training steps to run" };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 3, Description = "Leading steps left out of the figures" };
         var breakdown = new Option<bool>("--breakdown") { Description = "Also time each phase of a step and the forward per module kind, synchronising the device at every boundary (one device; docs/profile.md)" };
+        var negatives = new Option<int?>("--negatives") { Description = "Hard negatives per row (data.negatives_per_query; a row with fewer repeats its own): the cost of k" };
         var command = new Command("train", "Train --steps steps of a config (scratch output_dir, no evaluation) and print s/step, real tokens/s, matmul TFLOP/s and peak memory.")
         {
-            config, set, steps, warmup, breakdown,
+            config, set, steps, warmup, breakdown, negatives,
         };
         command.SetAction(r => CliErrors.Run(() =>
         {
             int n = r.GetValue(steps), w = r.GetValue(warmup);
-            var result = TrainBenchmark.Run(r.GetValue(config)!, r.GetValue(set) ?? [], n, w, Console.Out, r.GetValue(breakdown));
+            var result = TrainBenchmark.Run(r.GetValue(config)!, r.GetValue(set) ?? [], n, w, Console.Out, r.GetValue(breakdown), r.GetValue(negatives));
             TrainBenchmark.Print(result, n, w, Console.Out);
             return 0;
         }));

@@ -28,21 +28,24 @@ public static class TrainBenchmark
         double SecondsPerStep, double RealTokensPerSecond, double MatmulTflops, long NonEmbeddingParameters,
         long? PeakGpuBytes, string? GpuUnavailable, long PeakRssBytes, IReadOnlyList<double> Losses, StepBreakdownReport? Breakdown = null);
 
-    public static Result Run(string configPath, IReadOnlyList<string> overrides, int steps, int warmup, TextWriter output, bool breakdown = false)
+    /// <param name="negativesPerQuery">Sets data.negatives_per_query (after <paramref name="overrides"/>): the cost of k hard negatives per row.</param>
+    public static Result Run(string configPath, IReadOnlyList<string> overrides, int steps, int warmup, TextWriter output, bool breakdown = false, int? negativesPerQuery = null)
     {
+        if (negativesPerQuery is < 1) throw new ArgumentException($"--negatives = {negativesPerQuery} is invalid; expected 1 or more.");
         if (steps < 1) throw new ArgumentException($"--steps = {steps} is invalid; expected 1 or more.");
         if (warmup < 0 || warmup >= steps) throw new ArgumentException($"--warmup = {warmup} is invalid; expected 0 to {steps - 1} (fewer than --steps).");
         var scratch = Path.Combine(Path.GetTempPath(), $"trainer-benchmark-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
         string[] forced = [$"output_dir={scratch}", $"training.max_steps={steps}", "training.log_every_steps=1", $"checkpoint.every_steps={steps}",
                            "checkpoint.keep_last=1", "checkpoint.keep_best=null", "eval.data=null"];
-        var config = ConfigLoader.Load(configPath, [.. overrides, .. forced]);
+        string[] negatives = negativesPerQuery is int k ? [$"data.negatives_per_query={k}"] : [];
+        var config = ConfigLoader.Load(configPath, [.. overrides, .. negatives, .. forced]);
         var t = config.Training;
         var devices = t.ReplicaDevices();
         if (breakdown && devices.Count > 1)
             throw new ArgumentException($"--breakdown times one device; training.devices lists {devices.Count} ({string.Join(", ", devices)}). Add --set training.devices=null --set training.device=DEVICE.");
         long nonEmbedding = NonEmbeddingParameters(config.Model.Path);
         output.WriteLine($"benchmark train: {config.Model.Path} ({config.Model.DType}, {nonEmbedding:N0} non-embedding parameters), devices [{string.Join(", ", devices)}], " +
-                         $"batch {t.BatchSize}, max_length {config.Model.MaxLength}, micro-batch {(t.MicroBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "off")}, " +
+                         $"batch {t.BatchSize}, {config.Data.NegativesPerQuery} negative(s) per row, max_length {config.Model.MaxLength}, micro-batch {(t.MicroBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "off")}, " +
                          $"gradient checkpointing {(config.Model.GradientCheckpointing ? "on" : "off")}, dropout {config.Lora.Dropout}, LoRA in {config.Lora.ComputeDtype}; {steps} steps, the first {warmup} not timed");
 
         string? gpuUnavailable = "CPU only";

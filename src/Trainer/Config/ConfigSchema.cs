@@ -30,11 +30,14 @@ public static class ConfigSchema
         ConfigKey.IntList("loss.matryoshka_dims", 1, c => c.Loss.MatryoshkaDims, (c, v) => c with { Loss = c.Loss with { MatryoshkaDims = v } }, nullable: true),
         ConfigKey.NumberList("loss.matryoshka_weights", 0, c => c.Loss.MatryoshkaWeights, (c, v) => c with { Loss = c.Loss with { MatryoshkaWeights = v } }, nullable: true),
 
-        ConfigKey.StringList("data.train", c => c.Data.Train, (c, v) => c with { Data = c.Data with { Train = v! } }, isPath: true),
+        new ConfigKey("data.train", TrainSource.ParseList, c => c.Data.Sources.All(s => s.IsPlain) ? c.Data.Train : c.Data.Sources.Select(s => s.ToConfigValue()).ToList(),
+            (c, v) => c with { Data = c.Data with { Sources = TrainSource.FromConfigValue(v) } }, IsPath: true),
         ConfigKey.String("data.default_instruction", c => c.Data.DefaultInstruction, (c, v) => c with { Data = c.Data with { DefaultInstruction = v } }, nullable: true),
         ConfigKey.String("data.query_template", c => c.Data.QueryTemplate, (c, v) => c with { Data = c.Data with { QueryTemplate = v! } }),
         ConfigKey.Bool("data.shuffle", c => c.Data.Shuffle, (c, v) => c with { Data = c.Data with { Shuffle = v } }),
         ConfigKey.Bool("data.skip_invalid", c => c.Data.SkipInvalid, (c, v) => c with { Data = c.Data with { SkipInvalid = v } }),
+        ConfigKey.Choice("data.batching", DataSection.BatchingModes, c => c.Data.Batching, (c, v) => c with { Data = c.Data with { Batching = v } }),
+        ConfigKey.Int("data.negatives_per_query", 1, c => c.Data.NegativesPerQuery, (c, v) => c with { Data = c.Data with { NegativesPerQuery = v!.Value } }),
 
         ConfigKey.Int("training.batch_size", 1, c => c.Training.BatchSize, (c, v) => c with { Training = c.Training with { BatchSize = v!.Value } }),
         ConfigKey.Int("training.max_steps", 1, c => c.Training.MaxSteps, (c, v) => c with { Training = c.Training with { MaxSteps = v } }, nullable: true),
@@ -75,9 +78,10 @@ public static class ConfigSchema
         var unknownTargets = config.Lora.TargetModules.Except(LoraSettings.AllProjections).ToList();
         if (unknownTargets.Count > 0)
             throw new ConfigException($"lora.target_modules = [{string.Join(", ", unknownTargets)}] is invalid; allowed: {string.Join(", ", LoraSettings.AllProjections)}.");
-        if (config.Training.MicroBatchSize is int micro && micro > 3 * config.Training.BatchSize)
-            throw new ConfigException($"training.micro_batch_size = {micro} is invalid; it counts sequences per forward (a row's query, positive and negative count one each), " +
-                                      $"so expected at most 3 × training.batch_size ({3 * config.Training.BatchSize}).");
+        int sequencesPerRow = 2 + config.Data.NegativesPerQuery;
+        if (config.Training.MicroBatchSize is int micro && micro > sequencesPerRow * config.Training.BatchSize)
+            throw new ConfigException($"training.micro_batch_size = {micro} is invalid; it counts sequences per forward (a row's query, positive and each negative count one each), " +
+                                      $"so expected at most {sequencesPerRow} × training.batch_size ({sequencesPerRow * config.Training.BatchSize}).");
         if (config.Training.Devices is { } devices && devices.Contains("auto") && devices.Count > 1)
             throw new ConfigException($"training.devices = [{string.Join(", ", devices)}] is invalid; use [auto] alone, or list devices.");
         // Syntax only: whether CUDA is there is checked when the run starts, so a GPU config can be dry-run anywhere.

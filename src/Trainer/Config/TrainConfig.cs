@@ -59,8 +59,25 @@ public sealed record LossSection
 
 public sealed record DataSection
 {
-    public IReadOnlyList<string> Train { get; init; } = [];
+    public static readonly string[] BatchingModes = ["mixed", "same_source"];
+
+    /// <summary>The training sources (<c>data.train</c>), in order.</summary>
+    public IReadOnlyList<TrainSource> Sources { get; init; } = [];
+
+    /// <summary>The sources' files; setting it makes each a plain source.</summary>
+    public IReadOnlyList<string> Train
+    {
+        get => Sources.Select(s => s.Path).ToList();
+        init => Sources = value.Select(path => new TrainSource(path)).ToList();
+    }
+
     public string? DefaultInstruction { get; init; }
+
+    /// <summary>"mixed": batches drawn from all sources' rows together; "same_source": every (global) batch from one source.</summary>
+    public string Batching { get; init; } = "mixed";
+
+    /// <summary>Hard negatives each row contributes per step, sampled from its negatives (FlagEmbedding's train_group_size − 1).</summary>
+    public int NegativesPerQuery { get; init; } = 1;
 
     /// <summary>How queries are written (<see cref="Text.QueryTemplate"/>); e5's by default.</summary>
     public string QueryTemplate { get; init; } = Text.QueryTemplate.E5.Template;
@@ -95,7 +112,7 @@ public sealed record TrainingSection
     /// <summary>One replica per entry (e.g. [cuda:0, cuda:1], or [cpu, cpu]); ["auto"] is every visible GPU. Replaces <see cref="Device"/> when set.</summary>
     public IReadOnlyList<string>? Devices { get; init; }
 
-    /// <summary>GradCache micro-batch in sequences per forward (a row's query, positive and negative count one each); null = the whole batch at once.</summary>
+    /// <summary>GradCache micro-batch in sequences per forward (a row's query, positive and each negative count one each); null = the whole batch at once.</summary>
     public int? MicroBatchSize { get; init; }
 
     public int LogEverySteps { get; init; } = 1;

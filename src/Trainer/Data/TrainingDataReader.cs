@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Parquet.Serialization;
 using Trainer.Checkpointing;
+using Trainer.Config;
 
 namespace Trainer.Data;
 
@@ -10,14 +11,22 @@ namespace Trainer.Data;
 /// </summary>
 public static class TrainingDataReader
 {
-    public sealed record Result(List<TrainingExample> Examples, int Skipped, List<string> SkipReasons);
+    /// <param name="SourceSizes">The valid rows of each source, in order: source s holds the next SourceSizes[s] examples.</param>
+    public sealed record Result(List<TrainingExample> Examples, int Skipped, List<string> SkipReasons, IReadOnlyList<int> SourceSizes);
 
-    public static Result Read(IEnumerable<string> files, string? defaultInstruction, bool skipInvalid)
+    public static Result Read(IEnumerable<string> files, string? defaultInstruction, bool skipInvalid) =>
+        Read(files.Select(f => new TrainSource(f)), defaultInstruction, skipInvalid);
+
+    /// <summary>Every source's rows, source after source; a row without an instruction takes its source's, else <paramref name="defaultInstruction"/>.</summary>
+    public static Result Read(IEnumerable<TrainSource> sources, string? defaultInstruction, bool skipInvalid)
     {
         var examples = new List<TrainingExample>();
         var reasons = new List<string>();
-        foreach (var file in files)
+        var sizes = new List<int>();
+        foreach (var source in sources)
         {
+            var file = source.Path;
+            int before = examples.Count;
             bool streamed = file == Utf8Lines.StandardInput || FileStat.TypeOf(file, followLinks: true) is FileType.Fifo or FileType.CharacterDevice;
             if (!streamed && !File.Exists(file)) throw new FileNotFoundException($"Training file not found: {file}", file);
             var rows = streamed ? JsonlRows(file) : Path.GetExtension(file).ToLowerInvariant() switch
@@ -30,15 +39,16 @@ public static class TrainingDataReader
             {
                 try
                 {
-                    examples.Add(TrainingRowParser.Parse(parse(), where, defaultInstruction));
+                    examples.Add(TrainingRowParser.Parse(parse(), where, source.Instruction ?? defaultInstruction, source.Symmetric));
                 }
                 catch (InvalidDataException e) when (skipInvalid)
                 {
                     reasons.Add(e.Message);
                 }
             }
+            sizes.Add(examples.Count - before);
         }
-        return new Result(examples, reasons.Count, reasons);
+        return new Result(examples, reasons.Count, reasons, sizes);
     }
 
     /// <summary>

@@ -8,13 +8,15 @@ namespace Trainer.Data;
 /// </summary>
 public static class TrainingRowParser
 {
-    public static TrainingExample Parse(IReadOnlyDictionary<string, object?> row, string where, string? defaultInstruction)
+    /// <param name="defaultInstruction">The instruction of a row without one (its source's, else data.default_instruction).</param>
+    /// <param name="symmetric">The row's documents take its instruction too (a source with <c>symmetric: true</c>).</param>
+    public static TrainingExample Parse(IReadOnlyDictionary<string, object?> row, string where, string? defaultInstruction, bool symmetric = false)
     {
         string query = RequiredString(row, "query", where);
         var positives = StringOrList(row, "positive", "pos", where, required: true);
         var negatives = StringOrList(row, "negative", "neg", where, required: false);
         string? instruction = OptionalString(row, "instruction", where) ?? defaultInstruction;
-        return new TrainingExample(query, positives, negatives, instruction, where);
+        return new TrainingExample(query, positives, negatives, instruction, where, symmetric);
     }
 
     private static string RequiredString(IReadOnlyDictionary<string, object?> row, string column, string where) =>

@@ -73,6 +73,7 @@ public static class ModelCard
         {
             string path => LastName(path),
             IReadOnlyList<string> paths => paths.Select(LastName).ToList(),
+            IReadOnlyList<object> sources => TrainSource.FromConfigValue(sources).Select(s => s with { Path = LastName(s.Path) }).ToList(), // data.train with source options
             var other => other,
         }));
 

@@ -4,10 +4,11 @@ using static TorchSharp.torch;
 namespace Trainer.Losses;
 
 /// <summary>
-/// InfoNCE over cosine similarity, as in e5-mistral. For N queries, N positives and M hard negatives (M may be 0, and
-/// is any number: k per row gives N·k), every query scores the same candidate list <c>[positives; negatives]</c>
-/// (N + M rows), and the target of query i is candidate i, its own positive; the other positives act as in-batch
-/// negatives.
+/// InfoNCE over cosine similarity, as in e5-mistral. For N queries, N positives and M hard negatives (M may be 0),
+/// every query scores the same candidate list <c>[positives; negatives]</c> (N + M rows), and the target of query i
+/// is candidate i, its own positive; the other positives act as in-batch negatives. With k hard negatives per row
+/// the negatives come row-major (row 0's k, then row 1's k, ...; see <see cref="Training.ContrastiveBatch"/>), so
+/// N + M = B + B·k; nothing here assumes M = N.
 ///
 ///     s      = q · cᵀ                                q [N, H], c [N + M, H], all L2-normalised, so s is the cosine
 ///     logits = s / temperature                       [N, N + M]

@@ -5,17 +5,27 @@ namespace Trainer.Training;
 
 /// <summary>
 /// The token rows of one training step, one entry per training row: the query (with its instruction prompt), its
-/// positive, and its hard negative if it has one. The loss sees the candidates [all positives; the negatives of
-/// the rows that have one], both in row order. The model embeds the queries and the documents [positives; negatives]
-/// as two batches, each padded to its own longest row, whenever their longest rows differ (<see cref="PaddingGroups"/>):
-/// queries are usually much shorter than documents, and one common length would spend most of their forward on
-/// padding.
+/// positive, and its hard negatives (k per row with <c>data.negatives_per_query: k</c>; none for a row without any).
+///
+/// Candidate layout, which the loss and everything over it (masks, Matryoshka) rely on: [all B positives, in row
+/// order; then the negatives in row-major order: row 0's k negatives, then row 1's k, ...], B + B·k candidates when
+/// every row has negatives (a row without any contributes none). The target of query i is candidate i, its own
+/// positive. The model embeds the queries and the documents [positives; negatives] as two batches, each padded to
+/// its own longest row, whenever their longest rows differ (<see cref="PaddingGroups"/>): queries are usually much
+/// shorter than documents, and one common length would spend most of their forward on padding.
 /// </summary>
-public sealed record ContrastiveBatch(List<int[]> Queries, List<int[]> Positives, List<int[]?> RowNegatives)
+public sealed record ContrastiveBatch(List<int[]> Queries, List<int[]> Positives, List<int[][]> RowNegatives)
 {
+    /// <summary>At most one negative per row (null = none).</summary>
+    public ContrastiveBatch(List<int[]> queries, List<int[]> positives, List<int[]?> rowNegatives)
+        : this(queries, positives, rowNegatives.Select(n => n is null ? Array.Empty<int[]>() : [n]).ToList())
+    {
+    }
+
     public int Size => Queries.Count;
 
-    public List<int[]> Negatives => RowNegatives.Where(n => n is not null).Select(n => n!).ToList();
+    /// <summary>Every row's negatives, row after row (row-major).</summary>
+    public List<int[]> Negatives => RowNegatives.SelectMany(n => n).ToList();
 
     public long TokenCount => Queries.Concat(Positives).Concat(Negatives).Sum(r => (long)r.Length);
 
@@ -41,19 +51,25 @@ public sealed record ContrastiveBatch(List<int[]> Queries, List<int[]> Positives
     public ContrastiveBatch Slice(int start, int count) =>
         new(Queries.GetRange(start, count), Positives.GetRange(start, count), RowNegatives.GetRange(start, count));
 
+    /// <summary>
+    /// The batch of <paramref name="rows"/> (global row indices) in <paramref name="epoch"/>: each row's drawn positive and
+    /// <paramref name="negativesPerQuery"/> drawn negatives (<see cref="TrainingExample.DrawNegatives"/>). A symmetric
+    /// row's documents carry its instruction too.
+    /// </summary>
     public static ContrastiveBatch Build(IReadOnlyList<TrainingExample> examples, IReadOnlyList<int> rows, int seed, int epoch,
-        EmbeddingTokenizer tokenizer, int maxLength)
+        EmbeddingTokenizer tokenizer, int maxLength, int negativesPerQuery = 1)
     {
         var queries = new List<int[]>(rows.Count);
         var positives = new List<int[]>(rows.Count);
-        var negatives = new List<int[]?>(rows.Count);
+        var negatives = new List<int[][]>(rows.Count);
         foreach (var row in rows)
         {
             var example = examples[row];
-            var (positive, negative) = example.Draw(seed, epoch, row);
+            var positive = example.DrawPositive(seed, epoch, row);
+            string? documentInstruction = example.Symmetric ? example.Instruction : null;
             queries.Add(tokenizer.Encode(example.Query, example.Instruction, maxLength));
-            positives.Add(tokenizer.Encode(positive, null, maxLength));
-            negatives.Add(negative is null ? null : tokenizer.Encode(negative, null, maxLength));
+            positives.Add(tokenizer.Encode(positive, documentInstruction, maxLength));
+            negatives.Add(example.DrawNegatives(seed, epoch, row, negativesPerQuery).Select(n => tokenizer.Encode(n, documentInstruction, maxLength)).ToArray());
         }
         return new ContrastiveBatch(queries, positives, negatives);
     }

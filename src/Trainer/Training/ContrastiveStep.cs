@@ -156,7 +156,11 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, In
         model.DropoutGenerator.SetState(cached.RngAfter);
     }
 
-    /// <summary>InfoNCE over the gathered batch; <paramref name="embeddings"/>[r] holds replica r's [queries; positives; negatives].</summary>
+    /// <summary>
+    /// InfoNCE over the gathered batch; <paramref name="embeddings"/>[r] holds replica r's [queries; positives; negatives].
+    /// The shards are contiguous row ranges, so gathering them in replica order keeps the global candidate layout
+    /// (<see cref="ContrastiveBatch"/>): [B positives; each row's negatives, row after row], however many per row.
+    /// </summary>
     private (Tensor Loss, Tensor Masked) Loss(ContrastiveBatch[] shards, Tensor?[] embeddings)
     {
         var queries = new List<Tensor>();

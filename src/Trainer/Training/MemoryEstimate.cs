@@ -35,7 +35,8 @@ public sealed record MemoryEstimate(
         var devices = config.Training.Devices ?? [config.Training.Device];
         int replicas = devices is ["auto"] ? 1 : devices.Count;
         long rows = (config.Training.BatchSize + replicas - 1) / replicas;
-        long sequences = 3 * rows;                                 // query, positive, negative per row (at most)
+        int k = config.Data.NegativesPerQuery;
+        long sequences = (2 + k) * rows;                           // query, positive and k negatives per row (at most)
         long perForward = config.Training.MicroBatchSize is int m ? Math.Min(m, sequences) : sequences;
         long S = config.Model.MaxLength, H = model.HiddenSize;
         var lora = config.Lora.ToSettings();
@@ -44,7 +45,7 @@ public sealed record MemoryEstimate(
         long allTokens = sequences * S, microTokens = perForward * S;
         long plain = Peak(allTokens, false), checkpointed = Peak(allTokens, true);
         long cached = Peak(microTokens, false), cachedCheckpointed = Peak(microTokens, true);
-        long globalSequences = 3L * config.Training.BatchSize;
+        long globalSequences = (2L + k) * config.Training.BatchSize;
         long embeddingCache = globalSequences * H * 4 * 2 + 2L * config.Training.BatchSize * globalSequences * 4; // embeddings + their grads, logits
 
         return new MemoryEstimate(string.Join(", ", devices), replicas, rows, sequences, perForward * S, Parameters(family) * dtypeBytes,
@@ -136,7 +137,7 @@ public sealed record MemoryEstimate(
         static string G(long bytes) => $"{bytes / (double)(1L << 30),10:F2} GiB";
         string chosen(bool ckpt, bool cache) => Checkpointing == ckpt && (MicroBatch is not null) == cache ? "  <- this config" : "";
         return string.Join(Environment.NewLine,
-            $"dry run: {ReplicaCount} device(s) [{Devices}]; per device {RowsPerDevice} rows = {SequencesPerDevice} sequences; {TokensPerForward:N0} tokens per forward",
+            $"dry run: {ReplicaCount} device(s) [{Devices}]; per device {RowsPerDevice} rows = {SequencesPerDevice} sequences ({SequencesPerDevice / Math.Max(RowsPerDevice, 1) - 2} negative(s) per row); {TokensPerForward:N0} tokens per forward",
             $"  weights (frozen base)                 {G(WeightBytes)}",
             $"  LoRA parameters (float32)             {G(LoraBytes)}",
             $"  LoRA gradients + AdamW state (float32){G(3 * LoraBytes)}",

@@ -63,6 +63,8 @@ public static class ResumeCheck
         IEnumerable<string> list => $"[{string.Join(", ", list)}]",
         IEnumerable<int> list => $"[{string.Join(", ", list.Select(i => i.ToString(CultureInfo.InvariantCulture)))}]",
         IEnumerable<double> list => $"[{string.Join(", ", list.Select(d => d.ToString("R", CultureInfo.InvariantCulture)))}]",
+        IReadOnlyDictionary<string, object?> mapping => $"{{{string.Join(", ", mapping.Select(kv => $"{kv.Key}: {Format(kv.Value)}"))}}}", // a data.train source
+        IEnumerable<object> items => $"[{string.Join(", ", items.Select(Format))}]",
         bool b => b ? "true" : "false",
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),

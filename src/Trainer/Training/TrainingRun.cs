@@ -37,10 +37,13 @@ public sealed class TrainingRun
         ConfigSchema.ValidateMatryoshkaDims(_config.Loss, modelConfig.HiddenSize);
         var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, modelConfig, _config.Model.PoolToken).WithTemplate(new QueryTemplate(_config.Data.QueryTemplate));
         var t = _config.Training;
-        var data = TrainingDataReader.Read(_config.Data.Train, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
-        int stepsPerEpoch = data.Examples.Count / t.BatchSize;
+        var data = TrainingDataReader.Read(_config.Data.Sources, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
+        var plan = new EpochPlan(data.SourceSizes, _config.Data.Sources.Select(s => s.Weight).ToList(), _config.Data.Batching == "same_source", t.BatchSize, t.Seed, _config.Data.Shuffle);
+        int stepsPerEpoch = plan.StepsPerEpoch;
         if (stepsPerEpoch == 0)
-            throw new ConfigException($"training.batch_size = {t.BatchSize} is larger than the {data.Examples.Count} valid training rows.");
+            throw new ConfigException(plan.SameSource
+                ? $"training.batch_size = {t.BatchSize} is larger than every source's rows per epoch ({string.Join(", ", plan.RowsPerSource)}) with data.batching: same_source."
+                : $"training.batch_size = {t.BatchSize} is larger than the {plan.RowsPerSource.Sum()} training rows per epoch ({data.Examples.Count} valid rows).");
         int totalSteps = t.MaxSteps ?? t.Epochs * stepsPerEpoch;
         var schedule = new LearningRateSchedule(t.LrScheduler, t.LearningRate, t.WarmupSteps, totalSteps);
         var dataSha256 = ResumeCheck.HashData(_config.Data.Train);
@@ -72,8 +75,10 @@ public sealed class TrainingRun
         long total = model.parameters().Sum(p => p.numel()), trainableCount = trainable.Sum(p => p.numel());
         _log.WriteLine($"model {_config.Model.Path}: {total:N0} parameters, {trainableCount:N0} trainable ({100.0 * trainableCount / total:F3}%), LoRA r={lora.Rank} alpha={lora.Alpha} dropout={lora.Dropout}");
         _log.WriteLine($"data: {data.Examples.Count} rows{(data.Skipped > 0 ? $" ({data.Skipped} invalid skipped)" : "")}, {stepsPerEpoch} steps per epoch, {totalSteps} steps");
-        _log.WriteLine($"contrastive batch: {t.BatchSize} queries per step, each scoring {t.BatchSize} positives + up to {t.BatchSize} negatives " +
-                       $"(= {2 * t.BatchSize} candidates with one negative per row); micro-batch {(t.MicroBatchSize is int m ? $"{m} sequences per forward (GradCache)" : "off")}; " +
+        if (_config.Data.Sources.Count > 1 || !_config.Data.Sources[0].IsPlain) _log.WriteLine(SourcesLine(plan, data.SourceSizes));
+        int k = _config.Data.NegativesPerQuery;
+        _log.WriteLine($"contrastive batch: {t.BatchSize} queries per step, each scoring {t.BatchSize} positives + up to {k * t.BatchSize} negatives " +
+                       $"(= {(1 + k) * t.BatchSize} candidates with {k} negative{(k == 1 ? "" : "s")} per row); batches {_config.Data.Batching}; micro-batch {(t.MicroBatchSize is int m ? $"{m} sequences per forward (GradCache)" : "off")}; " +
                        $"devices [{string.Join(", ", devices)}] ({replicas.Count} replica(s), {(t.BatchSize + replicas.Count - 1) / replicas.Count} rows each at most); " +
                        $"gradient checkpointing {(_config.Model.GradientCheckpointing ? "on" : "off")}; base dtype {_config.Model.DType}, LoRA/optimizer/loss float32");
         _log.WriteLine(LossLine(_config.Loss, modelConfig.HiddenSize));
@@ -85,16 +90,16 @@ public sealed class TrainingRun
         int firstStep = step + 1, stepsThisRun = 0;
         double? firstLoss = null, lastLoss = null;
         string? lastCheckpoint = null;
-        int[] order = [];
-        int orderEpoch = -1;
+        int[][] batches = [];
+        int batchesEpoch = -1;
         model.train();
         if (evaluation is not null && step == 0) metrics.WriteEval(evaluation.Run(model, 0)); // the base model (B = 0), before the first step
         while (step < totalSteps && (_options.StopAfterSteps is not int stop || stepsThisRun < stop))
         {
-            int epoch = step / stepsPerEpoch, index = step % stepsPerEpoch * t.BatchSize;
-            if (epoch != orderEpoch) (order, orderEpoch) = (EpochOrder.For(data.Examples.Count, t.Seed, epoch, _config.Data.Shuffle), epoch);
+            int epoch = step / stepsPerEpoch;
+            if (epoch != batchesEpoch) (batches, batchesEpoch) = (plan.Batches(epoch), epoch);
             _options.StepTimer?.StepStarted();
-            var batch = ContrastiveBatch.Build(data.Examples, order[index..(index + t.BatchSize)], t.Seed, epoch, tokenizer, _config.Model.MaxLength);
+            var batch = ContrastiveBatch.Build(data.Examples, batches[step % stepsPerEpoch], t.Seed, epoch, tokenizer, _config.Model.MaxLength, k);
             _options.StepTimer?.Lap(StepPhase.Tokenize);
 
             var stepClock = Stopwatch.StartNew();
@@ -157,6 +162,12 @@ public sealed class TrainingRun
             : $"Matryoshka off (full {hiddenSize} dims)";
         return string.Create(inv, $"loss: InfoNCE, temperature {loss.Temperature}; {filter}; {matryoshka}");
     }
+
+    /// <summary>One line naming each source: its valid rows, the rows it gives per epoch at its weight, and (same_source) its full batches.</summary>
+    private string SourcesLine(EpochPlan plan, IReadOnlyList<int> sizes) =>
+        "sources: " + string.Join("; ", _config.Data.Sources.Select((s, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{s.Label} {sizes[i]} rows × weight {s.Weight:G4} = {plan.RowsPerSource[i]} per epoch{(plan.SameSource ? $" = {plan.BatchesPerSource[i]} batches" : "")}" +
+            $"{(s.Instruction is null ? "" : ", own instruction")}{(s.Symmetric ? ", symmetric" : "")}")));
 
     /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached, and the best checkpoint it names.</summary>
     private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, TrainingState state, ReplicaSet replicas, AdamW optimizer, List<byte[]> dropoutStates)

@@ -20,7 +20,7 @@ public class FamilyTrainingTests
     {
         static int[] Fold(int[] ids) => ids.Select(id => id % 96).ToArray();
         var b = GradCacheTests.Batch();
-        return new ContrastiveBatch(b.Queries.Select(Fold).ToList(), b.Positives.Select(Fold).ToList(), b.RowNegatives.Select(n => n is null ? null : Fold(n)).ToList());
+        return new ContrastiveBatch(b.Queries.Select(Fold).ToList(), b.Positives.Select(Fold).ToList(), b.RowNegatives.Select(n => n.Select(Fold).ToArray()).ToList());
     }
 
     private static MistralModel Model(string family, double dropout) => ContrastiveFixture.Model(dropout, modelDir: TestPaths.Fixture(family));

@@ -60,7 +60,7 @@ public class MemoryEstimateTests
     public void Scale_keys_are_validated()
     {
         var dir = TestPaths.TempDir("scale-config");
-        Assert.Contains("training.micro_batch_size = 13 is invalid; it counts sequences per forward (a row's query, positive and negative count one each), so expected at most 3 × training.batch_size (12).",
+        Assert.Contains("training.micro_batch_size = 13 is invalid; it counts sequences per forward (a row's query, positive and each negative count one each), so expected at most 3 × training.batch_size (12).",
             Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.micro_batch_size=13")).Message);
         TrainingFixture.Config(dir, "training.micro_batch_size=12"); // the whole batch of 4 rows in one forward
         Assert.Contains("use [auto] alone", Assert.Throws<ConfigException>(() => TrainingFixture.Config(dir, "training.devices=[auto, cpu]")).Message);
