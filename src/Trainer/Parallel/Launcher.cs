@@ -16,8 +16,9 @@ public sealed record Launcher(string Name, int Rank, int Size, int LocalRank, in
     public static Launcher? Detect(Func<string, string?> env)
     {
         int? Int(string name) => env(name) is { Length: > 0 } v ? int.TryParse(v, out int n) ? n : throw new InvalidOperationException($"environment variable {name} = {v} is not an integer.") : null;
+        int Lenient(string name, int fallback) => int.TryParse(env(name), out int n) && n > 0 ? n : fallback; // SLURM_NTASKS_PER_NODE may read "2(x3)"
         Launcher? From(string name, string rank, string size, string localRank, string localSize) =>
-            Int(size) is int s && Int(rank) is int r ? new Launcher(name, r, s, Int(localRank) ?? 0, Int(localSize) ?? 1) : null;
+            Int(size) is int s && Int(rank) is int r ? new Launcher(name, r, s, Int(localRank) ?? 0, Lenient(localSize, 1)) : null;
         return From("mpirun (Open MPI)", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE")
                ?? From("PMI (MPICH)", "PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS")
                ?? From("srun (SLURM)", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE")
