@@ -13,7 +13,15 @@ public static class Distributed
 {
     public static readonly string[] Modes = ["auto", "mpi", "nccl", "none"];
 
-    public static ICommunicator Start(string mode, IReadOnlyList<string> devices, Launcher? launcher)
+    public enum Engine
+    {
+        None,
+        Mpi,
+        Nccl,
+    }
+
+    /// <summary>The engine a run uses (<paramref name="ncclLoads"/>: whether libnccl.so.2 loads, asked only when it matters); throws when none fits.</summary>
+    public static Engine Choose(string mode, IReadOnlyList<string> devices, Launcher? launcher, Func<bool> ncclLoads)
     {
         int launched = launcher?.Size ?? 1;
         if (mode == "none")
@@ -21,24 +29,38 @@ public static class Distributed
             if (launched > 1)
                 throw new ConfigException($"training.distributed = none, but {launcher!.Name} started {launched} processes: each would train alone on the whole data. " +
                                           "Use training.distributed: auto, or start one process.");
-            return SingleProcess.Instance;
+            return Engine.None;
         }
-        if (mode == "auto" && launched == 1) return SingleProcess.Instance;
+        if (mode == "auto" && launched == 1) return Engine.None;
         bool cuda = devices.All(d => d.StartsWith("cuda", StringComparison.Ordinal));
-        bool nccl = mode == "nccl" || (mode == "auto" && cuda && NcclNative.LoadProblem() is null);
-        if (nccl)
+        if (mode == "nccl" || (mode == "auto" && cuda && ncclLoads()))
         {
-            if (!cuda || devices.Count != 1)
-                throw new ConfigException($"training.distributed = nccl needs one CUDA device per process (training.devices = [{string.Join(", ", devices)}]); " +
-                                          "give each process one GPU through CUDA_VISIBLE_DEVICES and training.device: cuda.");
-            var mpi = launcher is { IsMpi: true } ? Checked(new MpiCommunicator(), launcher) : null;
-            var device = TorchSharp.torch.device(devices[0]);
-            return mpi is null ? new NcclCommunicator(null, launcher?.Rank ?? 0, launched, device) : new NcclCommunicator(mpi, 0, 0, device);
+            if (!cuda || devices is not ["cuda" or "cuda:0"])
+                throw new ConfigException($"training.distributed = {mode} (NCCL) needs one CUDA device per process, cuda:0 of what it sees (training.devices = [{string.Join(", ", devices)}]); " +
+                                          "give each process its GPU through CUDA_VISIBLE_DEVICES (e.g. CUDA_VISIBLE_DEVICES=$LOCAL_RANK) and set training.device: cuda.");
+            return Engine.Nccl;
         }
         if (launcher is { IsMpi: false })
-            throw new ConfigException($"training.distributed = {mode}: {launcher.Name} started {launched} processes, which MPI cannot join, and NCCL needs CUDA devices " +
-                                      "(training.devices). Start the job with mpirun or srun --mpi=pmix, or train on GPUs with training.distributed: nccl.");
-        return Checked(new MpiCommunicator(), launcher);
+            throw new ConfigException($"training.distributed = {mode}: {launcher.Name} started {launched} processes, which MPI cannot join" +
+                                      (cuda ? $", and NCCL did not load ({NcclNative.LoadProblem()})" : ", and NCCL needs CUDA devices (training.devices)") +
+                                      ". Start the job with mpirun or srun --mpi=pmix, or train on GPUs with NCCL.");
+        return Engine.Mpi;
+    }
+
+    public static ICommunicator Start(string mode, IReadOnlyList<string> devices, Launcher? launcher)
+    {
+        switch (Choose(mode, devices, launcher, () => NcclNative.LoadProblem() is null))
+        {
+            case Engine.None:
+                return SingleProcess.Instance;
+            case Engine.Nccl:
+                var device = TorchSharp.torch.device(devices[0]);
+                return launcher is { IsMpi: true }
+                    ? new NcclCommunicator(Checked(new MpiCommunicator(), launcher), 0, 0, device)
+                    : new NcclCommunicator(null, launcher?.Rank ?? 0, launcher?.Size ?? 1, device);
+            default:
+                return Checked(new MpiCommunicator(), launcher);
+        }
     }
 
     /// <summary>Refuses an MPI world whose size or rank differs from what the launcher set.</summary>
