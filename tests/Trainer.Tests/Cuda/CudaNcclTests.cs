@@ -1,3 +1,4 @@
+using TorchSharp;
 using Trainer.Parallel;
 using static TorchSharp.torch;
 
