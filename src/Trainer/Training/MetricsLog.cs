@@ -80,22 +80,17 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
     ];
 
     /// <summary>The JSON line of one step (across processes also comm_allgather_ms, comm_allreduce_ms and comm_share).</summary>
-    public static string Serialize(StepMetrics m) => m.Communication is { } c
-        ? JsonSerializer.Serialize(new
-        {
-            step = m.Step,
-            epoch = m.Epoch,
-            loss = m.Loss,
-            learning_rate = m.LearningRate,
-            grad_norm = m.GradNorm,
-            samples_per_s = m.SamplesPerSecond,
-            tokens_per_s = m.TokensPerSecond,
-            elapsed_s = m.ElapsedSeconds,
-            comm_allgather_ms = c.AllGatherMs,
-            comm_allreduce_ms = c.AllReduceMs,
-            comm_share = c.Share,
-        }, Json)
-        : JsonSerializer.Serialize(new
+    public static string Serialize(StepMetrics m)
+    {
+        if (m.Communication is not { } c) return SerializeStep(m);
+        var line = JsonNode.Parse(SerializeStep(m))!.AsObject();
+        line["comm_allgather_ms"] = c.AllGatherMs;
+        line["comm_allreduce_ms"] = c.AllReduceMs;
+        line["comm_share"] = c.Share;
+        return line.ToJsonString(Json);
+    }
+
+    private static string SerializeStep(StepMetrics m) => JsonSerializer.Serialize(new
     {
         step = m.Step,
         epoch = m.Epoch,

@@ -80,18 +80,19 @@ public class MpiTrainingTests
     }
 
     /// <summary>2 ranks equal the in-process 2-replica run bitwise, and one device within 1e-5 relative (3.5e-6 seen).</summary>
-    private static (string Dir, string Stdout) AssertTwoRanksEqual(params string[] overrides)
+    private static (string Dir, string Stdout, string InProcess) AssertTwoRanksEqual(params string[] overrides)
     {
         var mpi = TrainMpi([.. Short, .. overrides]);
-        AssertBitwise(TrainInProcess([.. Short, .. TwoReplicas, .. overrides]), mpi.Dir, 3);
+        var inProcess = TrainInProcess([.. Short, .. TwoReplicas, .. overrides]);
+        AssertBitwise(inProcess, mpi.Dir, 3);
         AssertClose(OneDevice.Value, mpi.Dir, 3, 1e-5); // as in-process replicas against one device (DataParallelTests): the batch summed in two halves
-        return mpi;
+        return (mpi.Dir, mpi.Stdout, inProcess);
     }
 
     [Fact]
     public void Two_ranks_equal_two_replicas_and_one_device()
     {
-        var (dir, stdout) = AssertTwoRanksEqual();
+        var (dir, stdout, _) = AssertTwoRanksEqual();
         Assert.Contains("distributed: mpi (Open MPI, libmpi.so.40), world size 2 (ranks 0–1, 2 replicas in all", stdout);
         Assert.Single(stdout.Split('\n'), l => l.StartsWith("done: step 3/3", StringComparison.Ordinal)); // rank 1 writes nothing
         var first = Lines(dir)[0];
@@ -112,8 +113,7 @@ public class MpiTrainingTests
     public void Two_ranks_with_evaluation_equal_two_replicas_and_one_device()
     {
         string[] eval = [$"eval.data={FixtureBeir.Folder}", "eval.every_steps=2", "eval.max_queries=20"];
-        var (dir, _) = AssertTwoRanksEqual(eval);
-        var inProcess = TrainInProcess([.. Short, .. TwoReplicas, .. eval]);
+        var (dir, _, inProcess) = AssertTwoRanksEqual(eval);
         static List<string> Evals(string d) => Lines(d).Where(l => l.TryGetProperty("eval_ndcg_at_10", out _))
             .Select(l => string.Join(",", l.EnumerateObject().Where(p => p.Name != "eval_runtime_s").Select(p => $"{p.Name}={p.Value}"))).ToList();
         Assert.Equal(3, Evals(dir).Count); // steps 0, 2 and 3, once (rank 0 alone evaluates)
