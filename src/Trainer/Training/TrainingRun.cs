@@ -39,8 +39,9 @@ public sealed class TrainingRun
         int? threads = ThreadCount.Resolve(t.Threads, launcher);
         if (threads is int n) set_num_threads(n);
         using var ranks = Distributed.Start(t.Distributed, t.ReplicaDevices(), launcher);
+        _ranks = ranks;
         if (ranks.Size == 1) return Run(threads);
-        (_ranks, _log) = (ranks, ranks.Rank == 0 ? _log : TextWriter.Null);
+        _log = ranks.Rank == 0 ? _log : TextWriter.Null;
         try
         {
             return Run(threads);
@@ -107,7 +108,7 @@ public sealed class TrainingRun
                        $"devices [{string.Join(", ", devices)}] ({replicas.Count} replica(s), {(t.BatchSize + replicas.Count - 1) / replicas.Count} rows each at most); " +
                        $"gradient checkpointing {(_config.Model.GradientCheckpointing ? "on" : "off")}; base dtype {_config.Model.DType}, LoRA/optimizer/loss float32");
         _log.WriteLine(_ranks.Size == 1
-            ? $"distributed: none (one process){(threads is int n ? $"; {n} libtorch thread(s)" : "")}"
+            ? $"distributed: {_ranks.Engine}, one process{(threads is int n ? $"; {n} libtorch thread(s)" : "")}"
             : $"distributed: {_ranks.Engine}, world size {_ranks.Size} (ranks 0–{_ranks.Size - 1}, {_ranks.Size * replicas.Count} replicas in all, this rank's first {_ranks.Rank * replicas.Count}); " +
               $"{get_num_threads()} libtorch thread(s) per process; all-gather and all-reduce ms per step and their share of it are logged as comm_*");
         var store = new CheckpointStore(_config.OutputDir);
