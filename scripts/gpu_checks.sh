@@ -12,7 +12,7 @@
 # breakdown on the same slice and the 7B figures.
 #
 #   --dry-run      print each section's command and time limit, run nothing
-#   --only LIST    run only these sections (comma-separated): env interop suite probes dropout speed breakdown 7b
+#   --only LIST    run only these sections (comma-separated): env interop suite probes nccl dropout speed breakdown 7b
 # Environment:
 #   OUT=DIR        where logs go (default /tmp/gpu-checks-out); WORK=DIR scratch (default /tmp/gpu-checks)
 #   LOCAL_BUILD=D  run the assemblies of build folder D with the dotnet on PATH instead of .gpu/run.sh (CPU tries)
@@ -30,12 +30,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 DRY=0
-ONLY=",env,interop,suite,probes,dropout,speed,breakdown,7b,"
+ONLY=",env,interop,suite,probes,nccl,dropout,speed,breakdown,7b,"
 while (($#)); do
   case $1 in
     --dry-run) DRY=1 ;;
     --only) ONLY=",$2,"; shift ;;
-    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,interop,suite,probes,dropout,speed,breakdown,7b]" >&2; exit 2 ;;
+    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,interop,suite,probes,nccl,dropout,speed,breakdown,7b]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -136,13 +136,23 @@ fi
 # It holds CudaLossOptionsTests (issue #23: false-negative filter and Matryoshka on CUDA = CPU; replicas + GradCache +
 # checkpointing = one replica).
 if wanted suite; then
-  section suite 240 "${TESTS[@]}" -namespace Trainer.Tests.Cuda -class- Trainer.Tests.Cuda.LibTorchErrorTests \
+  section suite 240 "${TESTS[@]}" -namespace Trainer.Tests.Cuda -class- Trainer.Tests.Cuda.LibTorchErrorTests -class- Trainer.Tests.Cuda.CudaNcclTests \
     -showLiveOutput -noColor -noLogo -result-xml "$OUT/cuda-suite.xml"
 fi
 
 # libtorch errors on the CPU and on CUDA: an exception with libtorch's message, or a dead process? (own process)
 if wanted probes; then
   section probes 60 "${TESTS[@]}" -class Trainer.Tests.Cuda.LibTorchErrorTests -showLiveOutput -noColor -noLogo
+fi
+
+# #24: NCCL through P/Invoke: a 1-rank communicator (NCCL_COMM_ID bootstrap) all-reduces, all-gathers and broadcasts
+# CUDA tensors equal to the CPU. libnccl.so.2 is PyTorch's (the nvidia-nccl wheel, or torch/lib); without a GPU or
+# without libnccl the test reports itself skipped with the reason.
+if wanted nccl; then
+  NCCL_LIB=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null ||
+    python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null || true)
+  section nccl 90 env LD_LIBRARY_PATH="${NCCL_LIB:+$NCCL_LIB:}${LD_LIBRARY_PATH:-}" "${TESTS[@]}" -class Trainer.Tests.Cuda.CudaNcclTests \
+    -showLiveOutput -noColor -noLogo
 fi
 
 # The recipe's dropout 0.1 on CUDA through the CLI (it died with SIGSEGV before the fix), then an ONNX export of it.
@@ -286,6 +296,9 @@ join_interop
   fi
   if [[ -f $OUT/probes.log ]]; then
     echo; echo "## libtorch error probes"; echo; echo '```'; grep -E "Total: |\[FAIL\]|Assert|Exception|what\(\)" "$OUT/probes.log" | head -20; echo '```'
+  fi
+  if [[ -f $OUT/nccl.log ]]; then
+    echo; echo "## NCCL (1 rank, CUDA tensors against the CPU)"; echo; echo '```'; grep -E "Total: |\[FAIL\]|\[SKIP\]|\[OUTPUT\]|Assert|Exception" "$OUT/nccl.log" | head -20; echo '```'
   fi
   if [[ -f $OUT/dropout-train.log ]]; then
     echo; echo "## dropout 0.1 on $DEVICE (CLI)"; echo; echo '```'; grep -E "^model |^step (1|$((DROPOUT_STEPS / 2))|$DROPOUT_STEPS)/|^done|^error" "$OUT/dropout-train.log"

@@ -56,6 +56,8 @@ public static class ConfigSchema
         ConfigKey.Int("training.micro_batch_size", 1, c => c.Training.MicroBatchSize, (c, v) => c with { Training = c.Training with { MicroBatchSize = v } }, nullable: true),
         ConfigKey.Int("training.log_every_steps", 1, c => c.Training.LogEverySteps, (c, v) => c with { Training = c.Training with { LogEverySteps = v!.Value } }),
         ConfigKey.Choice("training.on_nonfinite", TrainingSection.NonFiniteActions, c => c.Training.OnNonFinite, (c, v) => c with { Training = c.Training with { OnNonFinite = v } }),
+        ConfigKey.Choice("training.distributed", Parallel.Distributed.Modes, c => c.Training.Distributed, (c, v) => c with { Training = c.Training with { Distributed = v } }),
+        ConfigKey.Int("training.threads", 1, c => c.Training.Threads, (c, v) => c with { Training = c.Training with { Threads = v } }, nullable: true),
 
         ConfigKey.Int("checkpoint.every_steps", 1, c => c.Checkpoint.EverySteps, (c, v) => c with { Checkpoint = c.Checkpoint with { EverySteps = v!.Value } }),
         ConfigKey.Int("checkpoint.keep_last", 1, c => c.Checkpoint.KeepLast, (c, v) => c with { Checkpoint = c.Checkpoint with { KeepLast = v!.Value } }),

@@ -120,6 +120,12 @@ public sealed record TrainingSection
     /// <summary>A step whose loss or gradient norm is NaN or Inf: "stop" the run with an error, or "skip" it (no optimizer step; its batch is consumed).</summary>
     public string OnNonFinite { get; init; } = "stop";
 
+    /// <summary>Data parallelism across processes (docs/multi-node.md): auto, mpi, nccl or none; auto is one process unless a launcher started several.</summary>
+    public string Distributed { get; init; } = "auto";
+
+    /// <summary>libtorch's CPU threads; null: OMP_NUM_THREADS, else (under a launcher that started several processes) the cores this process may use ÷ the processes on its node, else libtorch's default.</summary>
+    public int? Threads { get; init; }
+
     /// <summary>The replica devices this run uses.</summary>
     public IReadOnlyList<string> ReplicaDevices()
     {

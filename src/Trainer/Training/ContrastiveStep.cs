@@ -22,6 +22,11 @@ namespace Trainer.Training;
 /// 3. each replica recomputes each micro-batch with a graph (RNG replayed) and back-propagates the cached
 ///    embedding gradients. Activation memory then scales with the micro-batch, not the batch.
 ///
+/// With a <paramref name="communicator"/> of several processes (docs/multi-node.md), the global batch is split over
+/// every process's replicas in rank order, the embeddings of the other ranks' replicas are all-gathered before the
+/// loss (so every rank computes the same loss over the global batch and back-propagates its own slice), and the
+/// gradients are summed over the ranks after the step (<see cref="ProcessGroup"/>).
+///
 /// With a <paramref name="timer"/> (one replica; <c>trainer benchmark train --breakdown</c>), the step tells it where each
 /// phase ends (<see cref="StepPhase"/>); without one, nothing else differs.
 ///
@@ -29,10 +34,12 @@ namespace Trainer.Training;
 /// always taken on the gathered full embeddings, so GradCache's cached embedding gradient is that of the whole loss
 /// (for Matryoshka, the sum over the dims).
 /// </summary>
-public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, InfoNceOptions lossOptions, IStepTimer? timer = null)
+public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, InfoNceOptions lossOptions, IStepTimer? timer = null, ICommunicator? communicator = null)
 {
-    public ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature, IStepTimer? timer = null)
-        : this(replicas, microBatchSize, new InfoNceOptions(temperature), timer)
+    private readonly ProcessGroup _group = new(communicator ?? SingleProcess.Instance, replicas.Count);
+
+    public ContrastiveStep(ReplicaSet replicas, int? microBatchSize, double temperature, IStepTimer? timer = null, ICommunicator? communicator = null)
+        : this(replicas, microBatchSize, new InfoNceOptions(temperature), timer, communicator)
     {
     }
 
@@ -57,6 +64,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, In
         {
             var (value, count) = microBatchSize is int m ? RunCached(shards, m, step) : RunDirect(shards, step);
             replicas.ReduceGradients();
+            _group.SumGradients(replicas.Primary.TrainableParameters());
             masked = count;
             return value;
         }
@@ -69,9 +77,9 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, In
     /// <summary>Forward with graphs on every replica, loss on the gathered embeddings, one backward through all.</summary>
     private (Tensor Loss, Tensor Masked) RunDirect(ContrastiveBatch[] shards, TensorOwner step)
     {
-        var embeddings = replicas.Map((r, model) => shards[r].Size == 0 ? null : step.Own(Embed(model, shards[r].PaddingGroups())));
+        var embeddings = replicas.Map((r, model) => Local(shards, r).Size == 0 ? null : step.Own(Embed(model, Local(shards, r).PaddingGroups())));
         using var scope = NewDisposeScope();
-        var (loss, masked) = Loss(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray());
+        var (loss, masked) = Loss(shards, Gather(shards, embeddings.Select(e => e?.to(replicas.Primary.Device)).ToArray(), step));
         timer?.Lap(StepPhase.Loss);
         loss.backward();
         timer?.Lap(StepPhase.Backward);
@@ -101,7 +109,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, In
     /// <summary>GradCache in three stages (class summary): embed without a graph, loss and embedding gradients, recompute and backward.</summary>
     private (Tensor Loss, Tensor Masked) RunCached(ContrastiveBatch[] shards, int micro, TensorOwner step)
     {
-        var cached = replicas.Map((r, model) => EmbedWithoutGraph(model, shards[r].PaddingGroups().SelectMany(g => Chunks(g, micro)).ToList(), step));
+        var cached = replicas.Map((r, model) => EmbedWithoutGraph(model, Local(shards, r).PaddingGroups().SelectMany(g => Chunks(g, micro)).ToList(), step));
         var (loss, masked, gradients) = LossAndEmbeddingGradients(shards, cached, step);
         replicas.ForEach((r, model) => RecomputeAndBackward(model, cached[r], gradients[r]));
         return (loss, masked);
@@ -129,7 +137,7 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, In
     {
         using var scope = NewDisposeScope();
         var leaves = cached.Select(c => c.Embeddings is null ? null : step.Own(c.Embeddings.to(replicas.Primary.Device).detach().requires_grad_(true))).ToArray();
-        var (loss, masked) = Loss(shards, leaves);
+        var (loss, masked) = Loss(shards, Gather(shards, leaves, step));
         timer?.Lap(StepPhase.Loss);
         loss.backward();
         timer?.Lap(StepPhase.EmbeddingGradients);
@@ -177,10 +185,17 @@ public sealed class ContrastiveStep(ReplicaSet replicas, int? microBatchSize, In
         return InfoNceLoss.Compute(cat(queries, 0), cat(positives, 0), negatives.Count > 0 ? cat(negatives, 0) : null, lossOptions);
     }
 
-    /// <summary>Contiguous row ranges, as even as possible; the first replicas take the remainder.</summary>
+    /// <summary>Every process's replicas' embeddings, in global replica order (this process's: the tensors given).</summary>
+    private Tensor?[] Gather(ContrastiveBatch[] shards, Tensor?[] local, TensorOwner step) =>
+        _group.GatherEmbeddings(local, shards.Select(s => (long)s.PaddingGroups().Sum(g => g.Count)).ToArray(), step.Own);
+
+    /// <summary>This process's replica <paramref name="r"/>'s shard.</summary>
+    private ContrastiveBatch Local(ContrastiveBatch[] shards, int r) => shards[_group.First + r];
+
+    /// <summary>Contiguous row ranges over every process's replicas, as even as possible; the first replicas take the remainder.</summary>
     private ContrastiveBatch[] Shards(ContrastiveBatch batch)
     {
-        int count = replicas.Count, start = 0;
+        int count = _group.GlobalCount, start = 0;
         var shards = new ContrastiveBatch[count];
         for (int r = 0; r < count; r++)
         {

@@ -13,7 +13,14 @@ namespace Trainer.Training;
 /// rows; null (and not logged) with the filter off.
 /// </summary>
 public sealed record StepMetrics(int Step, int Epoch, double Loss, double LearningRate, double GradNorm,
-    double SamplesPerSecond, double TokensPerSecond, double ElapsedSeconds, int? MaskedCandidates = null);
+    double SamplesPerSecond, double TokensPerSecond, double ElapsedSeconds, int? MaskedCandidates = null)
+{
+    /// <summary>Across processes: the step's time in collectives; null in one process.</summary>
+    public StepCommunication? Communication { get; init; }
+}
+
+/// <summary>Milliseconds a step spent in all-gathers and all-reduces, and their share (0–1) of the step's wall time.</summary>
+public sealed record StepCommunication(double AllGatherMs, double AllReduceMs, double Share);
 
 /// <summary>
 /// Writes each logged step three ways: a JSON line appended to <c>metrics.jsonl</c>, the same scalars as TensorBoard
@@ -40,7 +47,8 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
         foreach (var (name, value) in Scalars(m)) _tensorboard.add_scalar("train/" + name, (float)value, m.Step);
         console.WriteLine($"step {m.Step}/{totalSteps} | epoch {m.Epoch} | loss {m.Loss:F4} | lr {m.LearningRate:E2} | grad_norm {m.GradNorm:F3} | " +
                           (m.MaskedCandidates is int masked ? $"masked {masked} | " : "") +
-                          $"{m.SamplesPerSecond:F1} samples/s | {m.TokensPerSecond:F0} tok/s | elapsed {Format(TimeSpan.FromSeconds(m.ElapsedSeconds))} | " +
+                          $"{m.SamplesPerSecond:F1} samples/s | {m.TokensPerSecond:F0} tok/s | " +
+                          (m.Communication is { } c ? $"comm {c.AllGatherMs:F1}+{c.AllReduceMs:F1} ms ({100 * c.Share:F1}%) | " : "") + $"elapsed {Format(TimeSpan.FromSeconds(m.ElapsedSeconds))} | " +
                           (eta is TimeSpan left ? $"ETA {Format(left)}" : "ETA estimating"));
     }
 
@@ -74,9 +82,13 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
         ("epoch", m.Epoch), ("loss", m.Loss), ("learning_rate", m.LearningRate), ("grad_norm", m.GradNorm),
         ("samples_per_s", m.SamplesPerSecond), ("tokens_per_s", m.TokensPerSecond), ("elapsed_s", m.ElapsedSeconds),
         .. m.MaskedCandidates is int masked ? [("masked_candidates", (double)masked)] : Array.Empty<(string, double)>(),
+        .. m.Communication is { } c ? new[] { ("comm_allgather_ms", c.AllGatherMs), ("comm_allreduce_ms", c.AllReduceMs), ("comm_share", c.Share) } : [],
     ];
 
-    /// <summary>The JSON line of one step (<c>masked_candidates</c> only with the false-negative filter on).</summary>
+    /// <summary>
+    /// The JSON line of one step (<c>masked_candidates</c> only with the false-negative filter on; across processes
+    /// also comm_allgather_ms, comm_allreduce_ms and comm_share).
+    /// </summary>
     public static string Serialize(StepMetrics m)
     {
         var line = JsonSerializer.SerializeToNode(new
@@ -91,6 +103,12 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
             elapsed_s = m.ElapsedSeconds,
         }, Json)!.AsObject();
         if (m.MaskedCandidates is int masked) line["masked_candidates"] = masked;
+        if (m.Communication is { } c)
+        {
+            line["comm_allgather_ms"] = c.AllGatherMs;
+            line["comm_allreduce_ms"] = c.AllReduceMs;
+            line["comm_share"] = c.Share;
+        }
         return line.ToJsonString(Json);
     }
 

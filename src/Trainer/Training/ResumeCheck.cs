@@ -12,9 +12,12 @@ namespace Trainer.Training;
 /// </summary>
 public static class ResumeCheck
 {
-    /// <summary>Keys that may change on resume: where the run lives, how often it logs and checkpoints, and what to do on NaN.</summary>
+    /// <summary>
+    /// Keys that may change on resume: where the run lives, how often it logs and checkpoints, what to do on NaN, and the
+    /// engine and thread count (a different world size is refused on its own, <see cref="TrainingState.WorldSize"/>).
+    /// </summary>
     public static readonly string[] Changeable =
-        ["output_dir", "training.log_every_steps", "training.on_nonfinite", "checkpoint.every_steps", "checkpoint.keep_last"];
+        ["output_dir", "training.log_every_steps", "training.on_nonfinite", "training.distributed", "training.threads", "checkpoint.every_steps", "checkpoint.keep_last"];
 
     /// <summary>
     /// Evaluation never touches training (no RNG, no weights), so every eval.* key may change, except while

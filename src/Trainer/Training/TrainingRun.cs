@@ -17,26 +17,57 @@ namespace Trainer.Training;
 /// The contrastive LoRA recipe, top to bottom: read data, load the base model with adapters, then for each step
 /// build the batch, embed [queries; positives; negatives], take InfoNCE, back-propagate into the adapters,
 /// clip, set the scheduled learning rate, step AdamW, log, evaluate (when due), checkpoint.
+///
+/// Across processes (<c>training.distributed</c>, docs/multi-node.md) every rank runs this same loop on the same global
+/// batches and takes the same optimizer steps; rank 0 alone prepares output_dir, logs, evaluates and writes checkpoints
+/// (the others wait for it at the next collective, and at a barrier around each checkpoint). An exception on any
+/// rank ends the whole job (<see cref="ICommunicator.Abort"/>) rather than leaving the others waiting.
 /// </summary>
 public sealed class TrainingRun
 {
     private readonly TrainConfig _config;
     private readonly TrainOptions _options;
-    private readonly TextWriter _log;
+    private TextWriter _log;
+    private ICommunicator _ranks = SingleProcess.Instance;
 
     public TrainingRun(TrainConfig config, TrainOptions options, TextWriter log) => (_config, _options, _log) = (config, options, log);
 
     public TrainSummary Run()
     {
-        OutputFolder.Create(_config.OutputDir, "output_dir");
-        OutputFolder.CheckWritable(_config.OutputDir, "output_dir"); // fail fast: before anything is loaded
-        using var outputLock = OutputLock.Acquire(_config.OutputDir, "trainer train", _log);
-        var resumeDir = PrepareOutputDir();
+        var t = _config.Training;
+        var launcher = Launcher.Detect();
+        int? threads = ThreadCount.Resolve(t.Threads, launcher);
+        if (threads is int n) set_num_threads(n);
+        using var ranks = Distributed.Start(t.Distributed, t.ReplicaDevices(), launcher);
+        _ranks = ranks;
+        if (ranks.Size == 1) return Run(threads);
+        _log = ranks.Rank == 0 ? _log : TextWriter.Null;
+        try
+        {
+            return Run(threads);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error (rank {ranks.Rank} of {ranks.Size}, ending the job): {e.Message}");
+            ranks.Abort(1);
+            throw;
+        }
+    }
+
+    private bool IsRankZero => _ranks.Rank == 0;
+
+    private TrainSummary Run(int? threads)
+    {
+        using var outputLock = IsRankZero ? PrepareOutputFolder() : null;
+        var resumeDir = Collectives.BroadcastString(_ranks, IsRankZero ? PrepareOutputDir() : null, 0);
         // Fail fast: the model's config and tokenizer are checked before the data and the weights are read.
         var modelConfig = ModelFamilies.Load(Path.Combine(_config.Model.Path, PretrainedLoader.ConfigFile)).Config;
         ConfigSchema.ValidateMatryoshkaDims(_config.Loss, modelConfig.HiddenSize);
         var tokenizer = EmbeddingTokenizer.Load(_config.Model.Path, modelConfig, _config.Model.PoolToken).WithTemplate(new QueryTemplate(_config.Data.QueryTemplate));
         var t = _config.Training;
+        var devices = t.ReplicaDevices();
+        if (_ranks.Size > 1 && t.BatchSize < _ranks.Size * devices.Count)
+            throw new ConfigException($"training.batch_size = {t.BatchSize} is smaller than the {_ranks.Size * devices.Count} replicas ({_ranks.Size} processes × {devices.Count} device(s)); every replica needs rows.");
         var data = TrainingDataReader.Read(_config.Data.Sources, _config.Data.DefaultInstruction, _config.Data.SkipInvalid);
         var plan = new EpochPlan(data.SourceSizes, _config.Data.Sources.Select(s => s.Weight).ToList(), _config.Data.Batching == "same_source", t.BatchSize, t.Seed, _config.Data.Shuffle);
         int stepsPerEpoch = plan.StepsPerEpoch;
@@ -49,11 +80,12 @@ public sealed class TrainingRun
         var dataSha256 = ResumeCheck.HashData(_config.Data.Train);
         if (resumeDir is not null) ResumeCheck.Verify(resumeDir, _config, totalSteps, dataSha256);
         var resumed = resumeDir is null ? null : TrainingState.Load(resumeDir);
+        if (resumed is not null && resumed.WorldSize != _ranks.Size) // fail fast, in one line
+            throw new InvalidDataException($"Cannot resume from {resumeDir}: it was trained by {resumed.WorldSize} process(es), this run has {_ranks.Size}; resume with the same number of processes.");
         var dropoutStates = resumed?.DropoutRngStates // fail fast: an earlier version's state, before the weights load
             .Select((s, r) => DropoutGenerator.ParseState(s, $"{Path.Combine(resumeDir!, TrainingState.FileName)}: dropout_rng_states[{r}]")).ToList();
-        var evaluation = TrainingEvaluation.Load(_config, tokenizer, _log); // fail fast: before the weights load
+        var evaluation = IsRankZero ? TrainingEvaluation.Load(_config, tokenizer, _log) : null; // fail fast: before the weights load
 
-        var devices = t.ReplicaDevices();
         var lora = _config.Lora.InitAdapter is { } init ? AdapterSettingsFrom(init) : _config.Lora.ToSettings();
         var dtype = DTypes.Parse(_config.Model.DType, "model.dtype");
         using var replicas = new ReplicaSet(devices.Select(d => LoadReplica(DTypes.ParseDevice(d, t.Devices is null ? "training.device" : "training.devices"), dtype, lora)).ToList());
@@ -61,7 +93,7 @@ public sealed class TrainingRun
         InitialiseAdapters(replicas, lora);
         var trainable = model.TrainableParameters().ToList();
         using var optimizer = new AdamW(trainable, t.LearningRate, t.AdamBeta1, t.AdamBeta2, t.AdamEpsilon, t.WeightDecay);
-        var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.ToOptions(), _options.StepTimer);
+        var contrastive = new ContrastiveStep(replicas, t.MicroBatchSize, _config.Loss.ToOptions(), _options.StepTimer, _ranks);
         _options.StepTimer?.Attach(model);
 
         // checkpoint.keep_best: the best checkpoint so far (a folder name in output_dir) and its value (higher is better for every measure)
@@ -82,9 +114,12 @@ public sealed class TrainingRun
                        $"devices [{string.Join(", ", devices)}] ({replicas.Count} replica(s), {(t.BatchSize + replicas.Count - 1) / replicas.Count} rows each at most); " +
                        $"gradient checkpointing {(_config.Model.GradientCheckpointing ? "on" : "off")}; base dtype {_config.Model.DType}, LoRA/optimizer/loss float32");
         _log.WriteLine(LossLine(_config.Loss, modelConfig.HiddenSize));
-
+        _log.WriteLine(_ranks.Size == 1
+            ? $"distributed: {_ranks.Engine}, one process{(threads is int n ? $"; {n} libtorch thread(s)" : "")}"
+            : $"distributed: {_ranks.Engine}, world size {_ranks.Size} (ranks 0–{_ranks.Size - 1}, {_ranks.Size * replicas.Count} replicas in all, this rank's first {_ranks.Rank * replicas.Count}); " +
+              $"{get_num_threads()} libtorch thread(s) per process; all-gather and all-reduce ms per step and their share of it are logged as comm_*");
         var store = new CheckpointStore(_config.OutputDir);
-        using var metrics = new MetricsLog(_config.OutputDir, _log, totalSteps, resumedStep: step);
+        using var metrics = IsRankZero ? new MetricsLog(_config.OutputDir, _log, totalSteps, resumedStep: step) : null;
         var clock = Stopwatch.StartNew();
         var eta = new EtaEstimator();
         int firstStep = step + 1, stepsThisRun = 0;
@@ -93,7 +128,7 @@ public sealed class TrainingRun
         int[][] batches = [];
         int batchesEpoch = -1;
         model.train();
-        if (evaluation is not null && step == 0) metrics.WriteEval(evaluation.Run(model, 0)); // the base model (B = 0), before the first step
+        if (evaluation is not null && step == 0) metrics!.WriteEval(evaluation.Run(model, 0)); // the base model (B = 0), before the first step
         while (step < totalSteps && (_options.StopAfterSteps is not int stop || stepsThisRun < stop))
         {
             int epoch = step / stepsPerEpoch;
@@ -103,11 +138,13 @@ public sealed class TrainingRun
             _options.StepTimer?.Lap(StepPhase.Tokenize);
 
             var stepClock = Stopwatch.StartNew();
+            var commBefore = _ranks.Times.Snapshot();
             double lr = schedule.At(step);
             var (loss, gradNorm, masked) = TrainStep(replicas, contrastive, optimizer, trainable, batch, lr);
             step++;
             stepsThisRun++;
             double seconds = stepClock.Elapsed.TotalSeconds;
+            var comm = _ranks.Size == 1 ? ((double, double)?)null : _ranks.Times.Since(commBefore);
             _options.StepTimer?.StepEnded();
             firstLoss ??= loss;
             lastLoss = loss;
@@ -115,13 +152,15 @@ public sealed class TrainingRun
             eta.StepEnded(clock.Elapsed.TotalSeconds);
 
             if (step % t.LogEverySteps == 0 || step == totalSteps || stepsThisRun == 1 || !finite) // the first step of a run is always logged
-                metrics.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds,
-                    _config.Loss.FalseNegativeMargin is null ? null : masked),
-                    eta.Remaining(totalSteps - step));
+                metrics?.Write(new StepMetrics(step, epoch, loss, lr, gradNorm, batch.Size / seconds, batch.TokenCount / seconds, elapsedBefore + clock.Elapsed.TotalSeconds,
+                    _config.Loss.FalseNegativeMargin is null ? null : masked)
+                {
+                    Communication = comm is var (gather, reduce) ? new StepCommunication(gather, reduce, (gather + reduce) / (1000 * seconds)) : null,
+                }, eta.Remaining(totalSteps - step));
             if (!finite) OnNonFinite(step, loss, gradNorm, lr, trainable);
             EvalMetrics? evaluated = null;
             if (evaluation is not null && evaluation.IsDue(step, totalSteps)) // before the checkpoint, so its state can name the best
-                metrics.WriteEval(evaluated = evaluation.Run(model, step));
+                metrics!.WriteEval(evaluated = evaluation.Run(model, step));
             if (step % _config.Checkpoint.EverySteps == 0 || step == totalSteps)
             {
                 int nextEpoch = step / stepsPerEpoch, nextIndex = step % stepsPerEpoch * t.BatchSize;
@@ -172,13 +211,13 @@ public sealed class TrainingRun
     /// <summary>Loads a checkpoint's adapter, optimizer and RNG states; returns the step and elapsed time it had reached, and the best checkpoint it names.</summary>
     private (int Step, double Elapsed, string? BestCheckpoint, double? BestValue) Restore(string dir, TrainingState state, ReplicaSet replicas, AdamW optimizer, List<byte[]> dropoutStates)
     {
-        if (state.DropoutRngStates.Count != replicas.Count)
-            throw new InvalidDataException($"Checkpoint {dir} was written by {state.DropoutRngStates.Count} replica(s); this run has {replicas.Count} (training.devices). Resume with the same devices.");
+        if (state.DropoutRngStates.Count != _ranks.Size * replicas.Count)
+            throw new InvalidDataException($"Checkpoint {dir} was written by {state.DropoutRngStates.Count / state.WorldSize} replica(s) per process; this run has {replicas.Count} (training.devices). Resume with the same devices.");
         PeftAdapter.Load(dir, replicas.Primary);
         replicas.Broadcast();
         optimizer.load_state_dict(Path.Combine(dir, CheckpointStore.OptimizerFile));
         for (int r = 0; r < replicas.Count; r++)
-            replicas.Models[r].DropoutGenerator.SetState(dropoutStates[r]);
+            replicas.Models[r].DropoutGenerator.SetState(dropoutStates[_ranks.Rank * replicas.Count + r]);
         _log.WriteLine($"resumed from {dir} at step {state.Step} (epoch {state.Epoch}, index {state.IndexInEpoch})");
         return (state.Step, state.ElapsedSeconds, state.BestCheckpoint, state.BestMetric);
     }
@@ -240,24 +279,34 @@ public sealed class TrainingRun
         return model;
     }
 
+    /// <summary>
+    /// Rank 0 writes the checkpoint (atomically, <see cref="CheckpointStore.Save"/>) with every rank's dropout states,
+    /// gathered first; the others wait at a barrier until it is complete. Returns its folder.
+    /// </summary>
     private string SaveCheckpoint(CheckpointStore store, ReplicaSet replicas, AdamW optimizer, TrainingState state)
     {
-        var dir = store.Save(state.Step, temp =>
+        var states = Collectives.AllGatherBytes(_ranks, replicas.Models.SelectMany(m => m.DropoutGenerator.GetState()).ToArray())
+            .SelectMany(rank => rank.Chunk(DropoutGenerator.StateSize)).Select(Convert.ToBase64String).ToList();
+        string dir = Path.Combine(_config.OutputDir, CheckpointStore.Prefix + state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (IsRankZero)
         {
-            PeftAdapter.Save(temp, replicas.Primary, _config.Model.Path);
-            optimizer.save_state_dict(Path.Combine(temp, CheckpointStore.OptimizerFile));
-            var states = replicas.Models.Select(m => Convert.ToBase64String(m.DropoutGenerator.GetState())).ToList();
-            (state with { DropoutRngStates = states }).Save(temp);
-            File.WriteAllText(Path.Combine(temp, CheckpointStore.ConfigFile), ConfigLoader.ToYaml(_config));
-        });
-        store.Prune(_config.Checkpoint.KeepLast, keep: state.BestCheckpoint);
+            dir = store.Save(state.Step, temp =>
+            {
+                PeftAdapter.Save(temp, replicas.Primary, _config.Model.Path);
+                optimizer.save_state_dict(Path.Combine(temp, CheckpointStore.OptimizerFile));
+                (state with { DropoutRngStates = states, WorldSize = _ranks.Size }).Save(temp);
+                File.WriteAllText(Path.Combine(temp, CheckpointStore.ConfigFile), ConfigLoader.ToYaml(_config));
+            });
+            store.Prune(_config.Checkpoint.KeepLast, keep: state.BestCheckpoint);
+        }
+        _ranks.Barrier();
         return dir;
     }
 
     /// <summary>Seeded PEFT initialisation (or <c>lora.init_adapter</c>) on the primary, copied to every replica; replica r's dropout is seeded with seed + r.</summary>
     private void InitialiseAdapters(ReplicaSet replicas, LoraSettings lora)
     {
-        for (int r = 0; r < replicas.Count; r++) replicas.Models[r].DropoutGenerator.ManualSeed(_config.Training.Seed + r);
+        for (int r = 0; r < replicas.Count; r++) replicas.Models[r].DropoutGenerator.ManualSeed(_config.Training.Seed + _ranks.Rank * replicas.Count + r); // the global replica index
         using var generator = new Generator((ulong)_config.Training.Seed);
         foreach (var (_, adapter) in replicas.Primary.Adapters()) adapter.ResetAdapter(generator);
         if (_config.Lora.InitAdapter is { } init) PeftAdapter.Load(init, replicas.Primary);
@@ -271,6 +320,14 @@ public sealed class TrainingRun
         if (stored.Rank != configured.Rank || stored.Alpha != configured.Alpha)
             _log.WriteLine($"note: lora.init_adapter {dir} has r={stored.Rank}, alpha={stored.Alpha}; these win over the config's lora.rank={configured.Rank}, lora.alpha={configured.Alpha}.");
         return stored with { Dropout = configured.Dropout, InModelDtype = configured.ToSettings().InModelDtype };
+    }
+
+    /// <summary>Creates output_dir, checks it can be written and takes its lock (rank 0), before anything is loaded.</summary>
+    private OutputLock PrepareOutputFolder()
+    {
+        OutputFolder.Create(_config.OutputDir, "output_dir");
+        OutputFolder.CheckWritable(_config.OutputDir, "output_dir");
+        return OutputLock.Acquire(_config.OutputDir, "trainer train", _log);
     }
 
     /// <summary>

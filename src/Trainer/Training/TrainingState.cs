@@ -21,6 +21,9 @@ public sealed record TrainingState
     [JsonPropertyName("seed")] public int Seed { get; init; }
     /// <summary>Each replica's dropout generator state (base64 of 16 bytes: seed and counter, see <see cref="Models.Lora.DropoutGenerator"/>), replica 0 first.</summary>
     [JsonPropertyName("dropout_rng_states")] public IReadOnlyList<string> DropoutRngStates { get; init; } = [];
+    /// <summary>The processes that trained it (training.distributed); <see cref="DropoutRngStates"/> holds rank 0's replicas, then rank 1's, and so on.</summary>
+    [JsonPropertyName("world_size")] public int WorldSize { get; init; } = 1;
+
     [JsonPropertyName("config_sha256")] public string ConfigSha256 { get; init; } = "";
     /// <summary>sha256 (lowercase hex) of each data.train file, by path; resume refuses files whose content changed.</summary>
     [JsonPropertyName("data_sha256")] public IReadOnlyDictionary<string, string> DataSha256 { get; init; } = new Dictionary<string, string>();

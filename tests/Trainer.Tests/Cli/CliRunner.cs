@@ -54,7 +54,7 @@ public static class CliRunner
     }
 
     /// <summary>The <c>dotnet</c> host running these tests (also where it is not on PATH, as with the packed runtime of docs/cuda.md).</summary>
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;

@@ -7,7 +7,10 @@ public static class TrainingFixture
 {
     public static string DataFile { get; } = WriteData();
 
-    public static TrainConfig Config(string outputDir, params string[] overrides)
+    public static TrainConfig Config(string outputDir, params string[] overrides) => ConfigLoader.Load(ConfigFile(outputDir), overrides);
+
+    /// <summary>The fixture's YAML, written to a file of its own (for the CLI: <c>--config FILE --set ...</c>).</summary>
+    public static string ConfigFile(string outputDir)
     {
         var yaml = $$"""
             output_dir: {{outputDir}}
@@ -19,7 +22,7 @@ public static class TrainingFixture
             """;
         var path = Path.Combine(TestPaths.TempDir("train-config"), "train.yaml");
         File.WriteAllText(path, yaml);
-        return ConfigLoader.Load(path, overrides);
+        return path;
     }
 
     private static string WriteData()
