@@ -48,12 +48,13 @@ public static class PasskeyJob
                 var documentVectors = embedder.Embed(sets[i].Candidates.Select(c => c.DocumentIds).ToList());
                 var queryVectors = embedder.Embed(queries[i]);
                 double seconds = clock.Elapsed.TotalSeconds;
-                int hits = PasskeyScoring.Hits(queryVectors, documentVectors).Count(h => h);
-                var result = new PasskeyLengthResult(sets[i].Length, sets[i].KeyStart, options.Candidates, hits, seconds);
+                var winners = PasskeyScoring.Winners(queryVectors, documentVectors);
+                int hits = winners.Where((w, q) => w == q).Count();
+                var result = new PasskeyLengthResult(sets[i].Length, sets[i].KeyStart, options.Candidates, hits, winners.Where(w => w >= 0).Distinct().Count(), seconds);
                 lengths.Add(result);
                 long tokens = (long)sets[i].Length * options.Candidates + queries[i].Sum(q => q.Length);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"eval --passkey: rope_theta {ropeTheta:R}, length {result.Length}: top-1 {result.Accuracy:F4} ({hits}/{options.Candidates}) in {seconds:F1} s ({tokens / seconds:F0} tokens/s)"));
+                    $"eval --passkey: rope_theta {ropeTheta:R}, length {result.Length}: top-1 {result.Accuracy:F4} ({hits}/{options.Candidates}; {result.DistinctWinners} different documents ranked first) in {seconds:F1} s ({tokens / seconds:F0} tokens/s)"));
             }
             runs.Add(new PasskeyRun(ropeTheta, theta is not null, lengths));
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Trainer.Checkpointing;
 
@@ -30,13 +31,14 @@ public sealed record PasskeyReport(string Model, string? Adapter, int Seed, int 
     /// <summary>
     /// <c>{"task": "passkey", "model", "adapter", "seed", "candidates", "instruction", "max_position_embeddings",
     /// "runs": [{"rope_theta", "rope_theta_given", "lengths": [{"length", "key_position", "depth", "top1", "hits",
-    /// "seconds"}, …]}, …]}</c>, written through <see cref="OutputTarget"/> (a temporary file renamed over the target, or
+    /// "distinct_winners", "seconds"}, …]}, …]}</c>, written through <see cref="OutputTarget"/> (a temporary file renamed over the target, or
     /// standard output for <c>-</c>).
     /// </summary>
     public void WriteJson(string path)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        // the instruction as written (' rather than \u0027)
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("task", "passkey");
@@ -61,6 +63,7 @@ public sealed record PasskeyReport(string Model, string? Adapter, int Seed, int 
                     json.WriteNumber("depth", (double)l.KeyStart / l.Length);
                     json.WriteNumber("top1", l.Accuracy);
                     json.WriteNumber("hits", l.Hits);
+                    json.WriteNumber("distinct_winners", l.DistinctWinners);
                     json.WriteNumber("seconds", Math.Round(l.Seconds, 3));
                     json.WriteEndObject();
                 }

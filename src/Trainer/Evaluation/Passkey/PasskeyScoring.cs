@@ -8,20 +8,32 @@ namespace Trainer.Evaluation.Passkey;
 public static class PasskeyScoring
 {
     /// <summary>For each query, whether its own document (same index) is the single best.</summary>
-    public static bool[] Hits(IReadOnlyList<float[]> queries, IReadOnlyList<float[]> documents)
+    public static bool[] Hits(IReadOnlyList<float[]> queries, IReadOnlyList<float[]> documents) =>
+        Winners(queries, documents).Select((w, q) => w == q).ToArray();
+
+    /// <summary>
+    /// For each query, the document that scores strictly highest, or −1 when two or more tie for the top. How many
+    /// different documents win tells a model that ranks every query alike (one winner) from one that guesses.
+    /// </summary>
+    public static int[] Winners(IReadOnlyList<float[]> queries, IReadOnlyList<float[]> documents)
     {
         if (queries.Count != documents.Count)
             throw new ArgumentException($"{queries.Count} queries for {documents.Count} documents; query i asks for document i.");
-        var hits = new bool[queries.Count];
+        var winners = new int[queries.Count];
         for (int q = 0; q < queries.Count; q++)
         {
-            double own = Dot(queries[q], documents[q]);
-            bool best = true;
-            for (int d = 0; d < documents.Count && best; d++)
-                if (d != q && Dot(queries[q], documents[d]) >= own) best = false;
-            hits[q] = best;
+            int best = -1;
+            double top = double.NegativeInfinity;
+            bool tied = false;
+            for (int d = 0; d < documents.Count; d++)
+            {
+                double score = Dot(queries[q], documents[d]);
+                if (score > top) (best, top, tied) = (d, score, false);
+                else if (score == top) tied = true;
+            }
+            winners[q] = tied ? -1 : best;
         }
-        return hits;
+        return winners;
     }
 
     /// <summary>The fraction of <paramref name="hits"/> that are true.</summary>

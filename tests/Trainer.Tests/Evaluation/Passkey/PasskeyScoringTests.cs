@@ -17,6 +17,7 @@ public class PasskeyScoringTests
     {
         float[][] documents = [[1, 0], [0, 1], [0.6f, 0.8f], [-1, 0]];
         float[][] queries = [[0.8f, 0.6f], [0, 1], [0.6f, 0.8f], [-0.6f, -0.8f]];
+        Assert.Equal([2, 1, 2, 3], PasskeyScoring.Winners(queries, documents));
         var hits = PasskeyScoring.Hits(queries, documents);
         Assert.Equal([false, true, true, true], hits);
         Assert.Equal(0.75, PasskeyScoring.Accuracy(hits));
@@ -29,6 +30,7 @@ public class PasskeyScoringTests
         float[][] documents = [[0.6f, 0.8f], [0.6f, -0.8f], [0, -1]];
         float[][] queries = [[1, 0], [0.6f, -0.8f], [0, -1]];
         Assert.Equal([false, true, true], PasskeyScoring.Hits(queries, documents));
+        Assert.Equal([-1, 1, 2], PasskeyScoring.Winners(queries, documents));
 
         float[][] same = [[0.6f, 0.8f], [0.6f, 0.8f], [0.6f, 0.8f]];
         Assert.Equal(0.0, PasskeyScoring.Accuracy(PasskeyScoring.Hits(same, same)));
