@@ -54,7 +54,7 @@ public static class PasskeyJob
                 lengths.Add(result);
                 long tokens = (long)sets[i].Length * options.Candidates + queries[i].Sum(q => q.Length);
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"eval --passkey: rope_theta {ropeTheta:R}, length {result.Length}: top-1 {result.Accuracy:F4} ({hits}/{options.Candidates}; {result.DistinctWinners} different documents ranked first) in {seconds:F1} s ({tokens / seconds:F0} tokens/s)"));
+                    $"eval --passkey: rope_theta {ropeTheta:R}, length {result.Length}: top-1 {result.Accuracy:F4} ({hits}/{options.Candidates}; distinct winners {result.DistinctWinners}) in {seconds:F1} s ({tokens / seconds:F0} tokens/s)"));
             }
             runs.Add(new PasskeyRun(ropeTheta, theta is not null, lengths));
         }
