@@ -6,14 +6,15 @@ namespace Trainer.Cli;
 
 /// <summary>
 /// <c>trainer eval --model DIR [--adapter DIR] [--base-model DIR] --data BEIR_DIR [--split test] [--instruction TEXT] [--top-k 100]
-/// [--max-length N] [--batch-size N] [--max-queries N] [--device cpu] [--dtype float32] [--output results.json] [--run run.trec]</c>.
+/// [--max-length N] [--batch-size N] [--max-queries N] [--device cpu] [--dtype float32] [--output results.json] [--run run.trec]</c>;
+/// with <c>--passkey</c>, the passkey test instead (<see cref="PasskeyArguments"/>).
 /// </summary>
 public static class EvalCommand
 {
     public static Command Build()
     {
         var shared = new ModelOptions();
-        var data = new Option<string>("--data") { Required = true, Description = "BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv" };
+        var data = new Option<string?>("--data") { Description = "BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv" };
         var split = new Option<string>("--split") { DefaultValueFactory = _ => "test", Description = "The qrels file to evaluate (qrels/SPLIT.tsv)" };
         var instruction = new Option<string?>("--instruction") { Description = "Query instruction (default: the checkpoint's data.default_instruction or the export's; \"\" for none)" };
         var topK = new Option<int>("--top-k") { DefaultValueFactory = _ => 100, Description = "Documents retrieved per query (the run's depth)" };
@@ -27,20 +28,25 @@ public static class EvalCommand
             data, split, instruction, topK, maxQueries, output, run, scoreRun, dimensions,
         };
         shared.AddTo(command);
+        var passkey = new PasskeyArguments();
+        passkey.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
+            if (r.GetValue(passkey.Passkey)) return passkey.Run(r, shared, instruction, output, [data, split, topK, maxQueries, run, scoreRun]);
+            passkey.RefuseWithout(r);
+            var dataDir = r.GetValue(data) ?? throw new ArgumentException("--data is required: a BEIR folder (or --passkey for the passkey test).");
             if (r.GetValue(scoreRun) is { } runFile)
             {
                 if (r.GetValue(shared.Model) is not null) throw new ArgumentException("give --model or --score-run, not both.");
                 var ignored = new Option[] { run, topK, instruction, maxQueries, shared.Adapter, shared.MaxLength, dimensions }.FirstOrDefault(o => r.GetResult(o) is { Implicit: false });
                 if (ignored is not null)
                     throw new ArgumentException($"{ignored.Name} does not apply to --score-run, which scores the run file as it is; leave {ignored.Name} out.");
-                var scored = EvalJob.ScoreRun(r.GetValue(data)!, r.GetValue(split)!, runFile, r.GetValue(output), Console.Error);
+                var scored = EvalJob.ScoreRun(dataDir, r.GetValue(split)!, runFile, r.GetValue(output), Console.Error);
                 Console.Out.Write(EvaluationResults.FormatTable([(r.GetValue(split)!, scored)]));
                 return 0;
             }
             if (r.GetValue(shared.Model) is null && r.GetValue(shared.Adapter) is null) throw new ArgumentException("--model is required (or --score-run to score an existing run).");
-            var options = new EvalOptions(r.GetValue(shared.Model), r.GetValue(data)!)
+            var options = new EvalOptions(r.GetValue(shared.Model), dataDir)
             {
                 Adapter = r.GetValue(shared.Adapter),
                 BaseModel = r.GetValue(shared.BaseModel),

@@ -8,10 +8,11 @@ namespace Trainer.Inference;
 public static class AdaptedModel
 {
     /// <param name="adapterDir">An adapter folder (already resolved: see <see cref="Checkpointing.CheckpointStore.Resolve"/>), or null.</param>
-    public static EmbeddingDecoder Load(string modelDir, string? adapterDir, ScalarType dtype, Device device)
+    /// <param name="ropeTheta">Replaces config.json's <c>rope_theta</c> (<see cref="ModelFamily.WithRopeTheta"/>); null: the config's.</param>
+    public static EmbeddingDecoder Load(string modelDir, string? adapterDir, ScalarType dtype, Device device, double? ropeTheta = null)
     {
         var lora = adapterDir is null ? null : PeftAdapter.ReadSettings(adapterDir);
-        var model = PretrainedLoader.Load(modelDir, dtype, device, lora);
+        var model = PretrainedLoader.Load(modelDir, dtype, device, lora, ropeTheta);
         try
         {
             if (adapterDir is not null) PeftAdapter.Load(adapterDir, model);

@@ -26,6 +26,12 @@ public interface IDecoderConfig
     /// <summary>Keys further back than this are hidden from a query; null = full causal attention.</summary>
     int? SlidingWindow { get; }
 
+    /// <summary>RoPE's base θ (<c>rope_theta</c>).</summary>
+    double RopeTheta { get; }
+
+    /// <summary>The longest sequence the model was built for; RoPE's tables are computed for any length, so longer inputs run (and extrapolate).</summary>
+    int MaxPositionEmbeddings { get; }
+
     /// <summary>config.json's bos_token_id; null where the model has none (Hugging Face allows null).</summary>
     int? BosTokenId { get; }
 

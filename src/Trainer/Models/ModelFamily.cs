@@ -28,6 +28,12 @@ public abstract class ModelFamily
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="source"/> when the targeted projections cannot take the LoRA rank.</summary>
     public abstract void CheckLoraRank(LoraSettings lora, string source);
 
+    /// <summary>
+    /// The same family with RoPE's base θ replaced (<c>rope_theta</c>): the model built from it rotates with
+    /// θ^(−2i/Dh). <c>trainer eval --passkey --rope-theta</c> raises it to extrapolate past the trained length.
+    /// </summary>
+    public abstract ModelFamily WithRopeTheta(double theta);
+
     /// <summary>The model with uninitialised base parameters (the loader fills them) and, with <paramref name="lora"/>, its adapters.</summary>
     public abstract EmbeddingDecoder Create(ScalarType dtype, Device device, LoraSettings? lora, KeyLayout keys);
 }

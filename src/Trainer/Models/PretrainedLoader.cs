@@ -22,11 +22,13 @@ public static class PretrainedLoader
     /// <summary>Stored tensors that an embedding model does not use (the language-model head), skipped wherever weights are read.</summary>
     public static bool IsIgnored(string storedName) => IgnoredKeys.Contains(storedName);
 
-    public static EmbeddingDecoder Load(string modelDir, ScalarType dtype, Device? device = null, LoraSettings? lora = null)
+    /// <param name="ropeTheta">Replaces the config's <c>rope_theta</c> for this model (<see cref="ModelFamily.WithRopeTheta"/>); null: the config's.</param>
+    public static EmbeddingDecoder Load(string modelDir, ScalarType dtype, Device? device = null, LoraSettings? lora = null, double? ropeTheta = null)
     {
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"Model folder not found: {modelDir}");
         var configPath = Path.Combine(modelDir, ConfigFile);
         var family = ModelFamilies.Load(configPath);
+        if (ropeTheta is { } theta) family = family.WithRopeTheta(theta);
         if (lora is not null) family.CheckLoraRank(lora, configPath);
         var files = WeightFiles.Find(modelDir);
         var keys = CheckTensors(family, files, modelDir, configPath);

@@ -22,5 +22,12 @@ public sealed class MistralFamily(MistralConfig config) : ModelFamily
 
     public override void CheckLoraRank(LoraSettings lora, string source) => MistralLayout.CheckLoraRank(config, lora, source);
 
+    public override MistralFamily WithRopeTheta(double theta)
+    {
+        if (!(theta > 0) || double.IsInfinity(theta))
+            throw new ArgumentOutOfRangeException(nameof(theta), theta, "rope_theta must be a finite number > 0.");
+        return new MistralFamily(config with { RopeTheta = theta });
+    }
+
     public override EmbeddingDecoder Create(ScalarType dtype, Device device, LoraSettings? lora, KeyLayout keys) => new MistralModel(config, dtype, device, lora, keys);
 }
