@@ -6,7 +6,8 @@ namespace Trainer.Cli;
 
 /// <summary>
 /// <c>trainer eval --model DIR [--adapter DIR] [--base-model DIR] --data BEIR_DIR [--split test] [--instruction TEXT] [--top-k 100]
-/// [--max-length N] [--batch-size N] [--max-queries N] [--device cpu] [--dtype float32] [--output results.json] [--run run.trec]</c>.
+/// [--max-length N] [--batch-size N] [--max-queries N] [--device cpu] [--dtype float32] [--output results.json] [--run run.trec]</c>;
+/// with <c>--task NAME</c> (or <c>--task-type TYPE</c>) an MTEB task of any type on its hub files, written as MTEB's result file.
 /// </summary>
 public static class EvalCommand
 {
@@ -21,9 +22,13 @@ public static class EvalCommand
         var output = new Option<string?>("--output") { Description = "results.json to write (mean and per-query measures)" };
         var run = new Option<string?>("--run") { Description = "TREC run file to write (query Q0 doc rank score name)" };
         var scoreRun = new Option<string?>("--score-run") { Description = "Instead of a model: score this TREC run (e.g. BM25's) against the split's qrels" };
+        var task = new Option<string?>("--task") { Description = "An MTEB task (STSBenchmark, Banking77Classification, SciFact, ...): its type and e5's instruction; --data holds its hub files" };
+        var taskType = new Option<string?>("--task-type") { Description = "Retrieval, Reranking, STS, PairClassification, Classification, Clustering, Summarization or BitextMining (overrides --task's; alone: your own data)" };
+        var summary = new Option<string?>("--summary") { Description = "With --task: a folder of MTEB result files; prints their main scores averaged by task type" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 42, Description = "With --task: the seed of classification's samples and clustering's k-means" };
         var command = new Command("eval", "Evaluate retrieval on a BEIR dataset: nDCG@10, Recall@100, MRR@10, MAP@100 (trec_eval semantics).")
         {
-            data, split, instruction, topK, maxQueries, output, run, scoreRun,
+            data, split, instruction, topK, maxQueries, output, run, scoreRun, task, taskType, summary, seed,
         };
         shared.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -53,10 +58,15 @@ public static class EvalCommand
                 DType = r.GetValue(shared.DType)!,
                 ResultsPath = r.GetValue(output),
                 RunPath = r.GetValue(run),
+                Task = r.GetValue(task),
+                TaskType = r.GetValue(taskType),
+                SummaryDir = r.GetValue(summary),
+                Seed = r.GetValue(seed),
             };
             // an output written to standard output (-) keeps it: the table goes to the log then
             bool stdoutTaken = options.ResultsPath == OutputTarget.StandardOutput || options.RunPath == OutputTarget.StandardOutput;
-            EvalJob.Run(options, Console.Error, stdoutTaken ? Console.Error : Console.Out);
+            if (options.IsMtebTask) Evaluation.Mteb.MtebJob.Run(options, Console.Error, stdoutTaken ? Console.Error : Console.Out);
+            else EvalJob.Run(options, Console.Error, stdoutTaken ? Console.Error : Console.Out);
             return 0;
         }));
         return command;

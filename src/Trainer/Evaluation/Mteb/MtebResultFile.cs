@@ -77,20 +77,39 @@ public static class MtebResultFile
     }
 
     /// <summary>
-    /// A table: one line per task (type, name, split, main score), then the mean main score of each type, then the mean
-    /// over types (the paper's "Avg" column averages tasks; both are given: over tasks and over types).
+    /// Reads a result file's task name and the main score of <paramref name="split"/> (the mean over its subsets); null
+    /// when the file has no such split. Its type comes from the built-in table (<see cref="E5TaskTable"/>), else "?".
     /// </summary>
-    public static string SummaryTable(IReadOnlyList<MtebResult> results, string split)
+    public static (string Type, string Task, double MainScore)? ReadMain(string path, string split)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("task_name", out var name) || name.ValueKind != JsonValueKind.String
+            || !root.TryGetProperty("scores", out var scores) || scores.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}: not an MTEB result file (no \"task_name\" string or \"scores\" object).");
+        if (!scores.TryGetProperty(split, out var subsets) || subsets.ValueKind != JsonValueKind.Array || subsets.GetArrayLength() == 0) return null;
+        var mains = subsets.EnumerateArray().Select(s => s.TryGetProperty("main_score", out var m) && m.ValueKind == JsonValueKind.Number
+            ? m.GetDouble() : throw new InvalidDataException($"{path}: a \"{split}\" score set has no numeric \"main_score\".")).ToList();
+        string task = name.GetString()!;
+        return (E5TaskTable.Find(task) is { } known ? MtebTaskTypes.Name(known.Type) : "?", task, mains.Average());
+    }
+
+    /// <summary>
+    /// A table: one line per task (type, name, main score ×100), then the mean main score of each type, then the mean
+    /// over all tasks and over the types (the paper's Table 1 gives per-type means and the mean over tasks).
+    /// </summary>
+    public static string SummaryTable(IReadOnlyList<(string Type, string Task, double MainScore)> results)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"{"type",-20} {"task",-40} {"main_score",10}");
-        foreach (var r in results.OrderBy(r => r.Type).ThenBy(r => r.TaskName, StringComparer.Ordinal))
-            text.AppendLine(CultureInfo.InvariantCulture, $"{MtebTaskTypes.Name(r.Type),-20} {r.TaskName,-40} {r.MainScore(split) * 100,10:F2}");
-        var byType = results.GroupBy(r => r.Type).OrderBy(g => g.Key).Select(g => (Type: g.Key, Count: g.Count(), Mean: g.Average(r => r.MainScore(split)))).ToList();
+        foreach (var (type, task, main) in results.OrderBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.Task, StringComparer.Ordinal))
+            text.AppendLine(CultureInfo.InvariantCulture, $"{type,-20} {task,-40} {main * 100,10:F2}");
+        var byType = results.GroupBy(r => r.Type).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (Type: g.Key, Count: g.Count(), Mean: g.Average(r => r.MainScore))).ToList();
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{"type",-20} {"tasks",5} {"mean",10}");
-        foreach (var (type, count, mean) in byType) text.AppendLine(CultureInfo.InvariantCulture, $"{MtebTaskTypes.Name(type),-20} {count,5} {mean * 100,10:F2}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"all tasks",-20} {results.Count,5} {results.Average(r => r.MainScore(split)) * 100,10:F2}");
+        foreach (var (type, count, mean) in byType) text.AppendLine(CultureInfo.InvariantCulture, $"{type,-20} {count,5} {mean * 100,10:F2}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"all tasks",-20} {results.Count,5} {results.Average(r => r.MainScore) * 100,10:F2}");
         text.AppendLine(CultureInfo.InvariantCulture, $"{"mean of types",-20} {byType.Count,5} {byType.Average(t => t.Mean) * 100,10:F2}");
         return text.ToString();
     }
