@@ -29,15 +29,8 @@ public static class MtebJob
         var tokenizer = source.LoadTokenizer();
         using var model = AdaptedModel.Load(source.ModelDir, source.AdapterDir, DTypes.Parse(options.DType, "--dtype"), DTypes.ParseDevice(options.Device, "--device"));
         var encoder = new ModelTextEncoder(model, tokenizer, maxLength, options.BatchSize);
-        var result = MtebEvaluator.Evaluate(data, encoder, mteb, beir => RetrievalEvaluator.Evaluate(model, tokenizer, beir, new RetrievalEvaluationOptions
-        {
-            Instruction = task.Instruction,
-            DocumentInstruction = task.InstructDocuments ? task.Instruction : null,
-            MaxLength = maxLength,
-            BatchSize = options.BatchSize,
-            TopK = options.TopK,
-            MaxQueries = options.MaxQueries,
-        }, log).Report.Mean);
+        var retrieval = task.RetrievalOptions(maxLength, options.BatchSize, options.TopK, options.MaxQueries);
+        var result = MtebEvaluator.Evaluate(data, encoder, mteb, beir => RetrievalEvaluator.Evaluate(model, tokenizer, beir, retrieval, log).Report.Mean);
         table?.Write(FormatScores(result, options.Split));
         table?.Flush();
         if (options.ResultsPath is { } path)

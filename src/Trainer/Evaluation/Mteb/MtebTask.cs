@@ -15,6 +15,17 @@ public sealed record MtebTask(string Name, MtebTaskType Type, string? Instructio
     /// <summary>Whether embeddings are L2-normalised before scoring: all but classification.</summary>
     public bool Normalize => Type != MtebTaskType.Classification;
 
+    /// <summary>How a retrieval task embeds: the instruction on the queries, and on the documents when <see cref="InstructDocuments"/>.</summary>
+    public RetrievalEvaluationOptions RetrievalOptions(int maxLength, int batchSize, int topK, int? maxQueries) => new()
+    {
+        Instruction = Instruction,
+        DocumentInstruction = InstructDocuments ? Instruction : null,
+        MaxLength = maxLength,
+        BatchSize = batchSize,
+        TopK = topK,
+        MaxQueries = maxQueries,
+    };
+
     /// <summary>
     /// The task of <paramref name="name"/> from the built-in table, with <paramref name="type"/> and
     /// <paramref name="instruction"/> overriding it when given ("" = no instruction). A name the table does not hold
