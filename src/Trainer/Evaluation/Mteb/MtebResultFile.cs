@@ -78,7 +78,8 @@ public static class MtebResultFile
 
     /// <summary>
     /// Reads a result file's task name and the main score of <paramref name="split"/> (the mean over its subsets); null
-    /// when the file has no such split. Its type comes from the built-in table (<see cref="E5TaskTable"/>), else "?".
+    /// when the file has no such split. Its type comes from the built-in table (<see cref="E5TaskTable"/>), else from the
+    /// measures the file holds (<see cref="TypeOfMeasures"/>), else "?".
     /// </summary>
     public static (string Type, string Task, double MainScore)? ReadMain(string path, string split)
     {
@@ -91,8 +92,22 @@ public static class MtebResultFile
         var mains = subsets.EnumerateArray().Select(s => s.TryGetProperty("main_score", out var m) && m.ValueKind == JsonValueKind.Number
             ? m.GetDouble() : throw new InvalidDataException($"{path}: a \"{split}\" score set has no numeric \"main_score\".")).ToList();
         string task = name.GetString()!;
-        return (E5TaskTable.Find(task) is { } known ? MtebTaskTypes.Name(known.Type) : "?", task, mains.Average());
+        var measures = subsets[0].EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        string type = E5TaskTable.Find(task) is { } known ? MtebTaskTypes.Name(known.Type) : TypeOfMeasures(measures) is { } t ? MtebTaskTypes.Name(t) : "?";
+        return (type, task, mains.Average());
     }
+
+    /// <summary>The task type whose evaluator writes these measures (MTEB's names), or null.</summary>
+    public static MtebTaskType? TypeOfMeasures(IReadOnlySet<string> measures) =>
+        measures.Contains("ndcg_at_10") ? MtebTaskType.Retrieval
+        : measures.Contains("v_measure") ? MtebTaskType.Clustering
+        : measures.Contains("max_ap") || measures.Contains("cosine_ap") ? MtebTaskType.PairClassification
+        : measures.Contains("scores_per_experiment") ? MtebTaskType.Classification
+        : measures.Contains("map") && measures.Contains("mrr") ? MtebTaskType.Reranking
+        : measures.Contains("dot_spearman") ? MtebTaskType.Summarization
+        : measures.Contains("cosine_spearman") ? MtebTaskType.Sts
+        : measures.Contains("f1") && measures.Contains("precision") ? MtebTaskType.BitextMining
+        : null;
 
     /// <summary>
     /// A table: one line per task (type, name, main score ×100), then the mean main score of each type, then the mean

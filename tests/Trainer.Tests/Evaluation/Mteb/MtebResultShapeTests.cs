@@ -58,4 +58,22 @@ public class MtebResultShapeTests
         Assert.Matches(@"all tasks\s+3\s+50\.00", table);
         Assert.Matches(@"mean of types\s+2\s+45\.00", table);
     }
+
+    [Theory]
+    [InlineData("STS")]
+    [InlineData("PairClassification")]
+    [InlineData("Reranking")]
+    [InlineData("Classification")]
+    [InlineData("Clustering")]
+    [InlineData("Summarization")]
+    [InlineData("BitextMining")]
+    public void A_result_file_of_a_task_outside_the_table_is_typed_by_its_measures(string type)
+    {
+        var options = new MtebOptions { Experiments = 2 };
+        var result = MtebEvaluator.Evaluate(MtebTaskData.Load(MtebTask.Resolve("MyOwn" + type, MtebTaskTypes.Parse(type, "type"), null), HandMadeSets.Write(type), "test", options),
+            new VectorEncoder(), options);
+        var path = Path.Combine(TestPaths.TempDir("mteb-typed"), "MyOwn.json");
+        File.WriteAllBytes(path, MtebResultFile.Serialize(result));
+        Assert.Equal((type, "MyOwn" + type, result.MainScore("test")), MtebResultFile.ReadMain(path, "test"));
+    }
 }
