@@ -114,7 +114,8 @@ public static class MtebBenchmark
         {
             Lines(d, "train", Enumerable.Range(0, 77 * 20).Select(i => new { text = $"train {i}", label = i % 77 }));
             Lines(d, "test", Enumerable.Range(0, 3080).Select(i => new { text = $"test {i}", label = i % 77 }));
-        });
+        }
+        );
         yield return ("Clustering", "1 set of 2,000 texts, 20 labels", d => Lines(d, "test", [new
         { sentences = Enumerable.Range(0, 2000).Select(i => $"s{i}").ToArray(), labels = Enumerable.Range(0, 2000).Select(i => i % 20).ToArray() }]));
         yield return ("Summarization", "100 texts x (11 human, 16 machine) (SummEval)", d => Lines(d, "test", Enumerable.Range(0, 100).Select(i => new

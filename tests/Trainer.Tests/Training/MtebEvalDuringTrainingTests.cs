@@ -19,7 +19,9 @@ public class MtebEvalDuringTrainingTests
         string[] words = ["cell", "protein", "gene", "virus", "tumor", "drug", "blood", "brain", "heart", "lung", "bone", "skin"];
         var lines = words.Select((w, i) => JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["sentence1"] = $"the {w} study", ["sentence2"] = i % 2 == 0 ? $"a {w} study" : $"the {words[(i + 5) % 12]} result", ["score"] = new[] { 5, 1, 4.5, 1, 4, 0, 4, 0.5, 3, 1, 3, 0 }[i],
+            ["sentence1"] = $"the {w} study",
+            ["sentence2"] = i % 2 == 0 ? $"a {w} study" : $"the {words[(i + 5) % 12]} result",
+            ["score"] = new[] { 5, 1, 4.5, 1, 4, 0, 4, 0.5, 3, 1, 3, 0 }[i],
         }));
         File.WriteAllLines(Path.Combine(folder, "test.jsonl"), lines);
         return folder;

@@ -28,7 +28,11 @@ public static class BitextMiningEvaluator
         var (precision, recall, f1) = LabelScores.Averaged(gold, predicted, weighted: true);
         return new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
-            ["accuracy"] = LabelScores.Accuracy(gold, predicted), ["precision"] = precision, ["recall"] = recall, ["f1"] = f1, ["main_score"] = f1,
+            ["accuracy"] = LabelScores.Accuracy(gold, predicted),
+            ["precision"] = precision,
+            ["recall"] = recall,
+            ["f1"] = f1,
+            ["main_score"] = f1,
         };
     }
 }

@@ -47,9 +47,12 @@ public static class SummarizationEvaluator
         if (cosS.Count == 0) throw new InvalidDataException("every text has equal human or predicted scores for all its machine summaries; there is no correlation to measure.");
         return new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
-            ["cosine_spearman"] = cosS.Average(), ["cosine_pearson"] = cosP.Average(),
-            ["dot_spearman"] = dotS.Average(), ["dot_pearson"] = dotP.Average(),
-            ["spearman"] = cosS.Average(), ["pearson"] = cosP.Average(),
+            ["cosine_spearman"] = cosS.Average(),
+            ["cosine_pearson"] = cosP.Average(),
+            ["dot_spearman"] = dotS.Average(),
+            ["dot_pearson"] = dotP.Average(),
+            ["spearman"] = cosS.Average(),
+            ["pearson"] = cosP.Average(),
             ["main_score"] = cosS.Average(),
         };
     }
