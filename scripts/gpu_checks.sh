@@ -30,12 +30,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 DRY=0
-ONLY=",env,interop,suite,probes,nccl,dropout,speed,breakdown,7b,"
+ONLY=",env,interop,suite,probes,nccl,dropout,mteb,speed,breakdown,7b,"
 while (($#)); do
   case $1 in
     --dry-run) DRY=1 ;;
     --only) ONLY=",$2,"; shift ;;
-    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,interop,suite,probes,nccl,dropout,speed,breakdown,7b]" >&2; exit 2 ;;
+    *) echo "usage: bash scripts/gpu_checks.sh [--dry-run] [--only env,interop,suite,probes,nccl,dropout,mteb,speed,breakdown,7b]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -179,6 +179,15 @@ EOF
 
 # Speed: the PyTorch baseline and `trainer benchmark train` on the same 4-layer Mistral-7B-shaped slice (bf16 base),
 # the same batches (32 rows in file order, max_length 512), dropout 0.1 in both; plain, then with checkpointing.
+# MTEB task types on the device: classification's unnormalised embeddings (EmbedUnnormalized) and an STS set embedded
+# on CUDA; the main scores should match the CPU's to ~1e-4 (README "MTEB task types", base column).
+if wanted mteb; then
+  section mteb-classification 120 "${TRAINER[@]}" eval --task WordNetCategories --task-type Classification --instruction "" \
+    --model models/stories260k --data data/mteb/WordNetCategories --max-length 64 --batch-size 64 --device "$DEVICE" --output "$OUT/mteb-classification.json"
+  section mteb-sts 120 "${TRAINER[@]}" eval --task STSBenchmark-small --task-type STS --instruction "" \
+    --model models/stories260k --data data/mteb/STSBenchmark-small --max-length 64 --batch-size 64 --device "$DEVICE" --output "$OUT/mteb-sts.json"
+fi
+
 if wanted speed; then
   slice_config
   peer=(python3 .gpu/peer_train.py --data data/scifact/train.jsonl --batch 32 --max-length 512 --steps "$SPEED_STEPS" --warmup "$SPEED_WARMUP")

@@ -7,7 +7,7 @@ namespace Trainer.Cli;
 /// <summary><c>trainer benchmark</c>: commands that print speed and memory figures (see docs/benchmarks.md).</summary>
 public static class BenchmarkCommands
 {
-    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed(), Train(), Tokenize(), Synth() };
+    public static Command Build() => new("benchmark", "Print speed and memory figures.") { Synthetic(), Load(), Embed(), Train(), Tokenize(), Synth(), Mteb() };
 
     private static Command Synthetic()
     {
@@ -24,6 +24,42 @@ public static class BenchmarkCommands
             var config = SyntheticModel.Write(r.GetValue(output)!, (long)(r.GetValue(sizeGb) * 1e9), DTypes.Parse(r.GetValue(dtype)!, "--dtype"),
                 hidden: r.GetValue(hidden), layers: r.GetValue(layers), intermediateSize: r.GetValue(intermediate), drawOn: DTypes.ParseDevice(r.GetValue(device)!, "--device"));
             Console.WriteLine($"wrote {config.NumHiddenLayers} layers to {r.GetValue(output)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Mteb()
+    {
+        var model = new Option<string?>("--model") { Description = "A model folder: evaluate the README's small sets with it (embedding and scoring time); without: scoring alone on random vectors" };
+        var adapter = new Option<string?>("--adapter") { Description = "A PEFT adapter or checkpoint to apply to --model" };
+        var dataRoot = new Option<string>("--data") { DefaultValueFactory = _ => "data", Description = "The folder holding mteb/ (scripts/make_mteb_sets.py) and scifact/" };
+        var dim = new Option<int>("--dim") { DefaultValueFactory = _ => 4096, Description = "Without --model: the width of the random vectors (e5-mistral: 4096)" };
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 64, Description = "Token budget per text" };
+        var batchSize = new Option<int>("--batch-size") { DefaultValueFactory = _ => 64, Description = "Sequences per forward pass" };
+        var command = new Command("mteb", "Time each MTEB task type: with --model the small sets end to end, else the scoring alone at MTEB-like sizes.") { model, adapter, dataRoot, dim, maxLength, batchSize };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            if (r.GetValue(model) is not { } dir)
+            {
+                MtebBenchmark.RunScoring(r.GetValue(dim), Console.Out);
+                return 0;
+            }
+            string root = r.GetValue(dataRoot)!, mteb = Path.Combine(root, "mteb");
+            (string, string, string, string)[] tasks =
+            [
+                ("SciFact", "Retrieval", Path.Combine(root, "scifact"), "test"),
+                ("WordNetRerank", "Reranking", Path.Combine(mteb, "WordNetRerank"), "test"),
+                ("STSBenchmark-small", "STS", Path.Combine(mteb, "STSBenchmark-small"), "test"),
+                ("WordNetPairs", "PairClassification", Path.Combine(mteb, "WordNetPairs"), "test"),
+                ("WordNetCategories", "Classification", Path.Combine(mteb, "WordNetCategories"), "test"),
+                ("WordNetClustering", "Clustering", Path.Combine(mteb, "WordNetClustering"), "test"),
+                ("WordNetSumm", "Summarization", Path.Combine(mteb, "WordNetSumm"), "test"),
+                ("WordNetBitext", "BitextMining", Path.Combine(mteb, "WordNetBitext"), "test"),
+            ];
+            var source = Inference.ModelSource.Resolve(dir, r.GetValue(adapter), null, Console.Error);
+            using var loaded = Inference.AdaptedModel.Load(source.ModelDir, source.AdapterDir, TorchSharp.torch.ScalarType.Float32, new TorchSharp.torch.Device("cpu"));
+            MtebBenchmark.RunModel(loaded, source.LoadTokenizer(), tasks, r.GetValue(maxLength), r.GetValue(batchSize), Console.Out);
             return 0;
         }));
         return command;

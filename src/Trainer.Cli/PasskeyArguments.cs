@@ -9,7 +9,8 @@ namespace Trainer.Cli;
 /// (the paper's personalised passkey retrieval; <see cref="PasskeyJob"/>), added to the eval command beside its BEIR
 /// options. The eval options that pick the data or shape a retrieval run do not apply and are refused by name.
 /// </summary>
-public sealed class PasskeyArguments
+/// <param name="seed">The eval command's <c>--seed</c>, shared with <c>--task</c>: here the seed of the names, passkeys and positions.</param>
+public sealed class PasskeyArguments(Option<int> seed)
 {
     public Option<bool> Passkey { get; } = new("--passkey") { Description = "Personalised passkey retrieval at long lengths (the paper's §5.2) instead of a BEIR dataset" };
 
@@ -19,9 +20,9 @@ public sealed class PasskeyArguments
 
     public Option<double?> RopeTheta { get; } = new("--rope-theta") { Description = "--passkey: also evaluate with config.json's rope_theta replaced by this (the paper: 100000)" };
 
-    public Option<int> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 42, Description = "--passkey: seed of the names, passkeys and positions" };
+    public Option<int> Seed => seed;
 
-    private IEnumerable<Option> Own => [Lengths, Candidates, RopeTheta, Seed];
+    private IEnumerable<Option> Own => [Lengths, Candidates, RopeTheta];
 
     public void AddTo(Command command)
     {

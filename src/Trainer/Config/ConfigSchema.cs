@@ -64,6 +64,8 @@ public static class ConfigSchema
         ConfigKey.String("checkpoint.keep_best", c => c.Checkpoint.KeepBest, (c, v) => c with { Checkpoint = c.Checkpoint with { KeepBest = v } }, nullable: true),
 
         ConfigKey.String("eval.data", c => c.Eval.Data, (c, v) => c with { Eval = c.Eval with { Data = v } }, nullable: true, isPath: true),
+        ConfigKey.String("eval.task", c => c.Eval.Task, (c, v) => c with { Eval = c.Eval with { Task = v } }, nullable: true),
+        ConfigKey.String("eval.task_type", c => c.Eval.TaskType, (c, v) => c with { Eval = c.Eval with { TaskType = v } }, nullable: true),
         ConfigKey.String("eval.split", c => c.Eval.Split, (c, v) => c with { Eval = c.Eval with { Split = v! } }),
         ConfigKey.Int("eval.every_steps", 1, c => c.Eval.EverySteps, (c, v) => c with { Eval = c.Eval with { EverySteps = v!.Value } }),
         ConfigKey.Int("eval.max_queries", 1, c => c.Eval.MaxQueries, (c, v) => c with { Eval = c.Eval with { MaxQueries = v } }, nullable: true),
@@ -141,10 +143,29 @@ public static class ConfigSchema
     /// checkpoint.keep_best names a measure of the evaluation, so it needs eval.data, and an evaluation at every
     /// checkpoint: checkpoint.every_steps a multiple of eval.every_steps (the last step is always both).
     /// </summary>
+    /// <summary>The measures an MTEB task's type reports that keep_best may name: its main measure (retrieval: all four).</summary>
+    private static IEnumerable<string> MtebMeasures(TrainConfig config)
+    {
+        var type = Evaluation.Mteb.MtebTask.Resolve(config.Eval.Task, config.Eval.TaskType is { } t ? Evaluation.Mteb.MtebTaskTypes.Parse(t, "eval.task_type") : null, null).Type;
+        return type == Evaluation.Mteb.MtebTaskType.Retrieval ? RetrievalMetrics.Reported.Select(m => m.Name) : [Evaluation.Mteb.MtebTaskTypes.MainMetric(type)];
+    }
+
     private static void ValidateKeepBest(TrainConfig config)
     {
+        if (config.Eval.IsMtebTask)
+        {
+            try
+            {
+                Evaluation.Mteb.MtebTask.Resolve(config.Eval.Task, config.Eval.TaskType is { } t ? Evaluation.Mteb.MtebTaskTypes.Parse(t, "eval.task_type") : null, null);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ConfigException(e.Message.Replace("--task-type", "eval.task_type").Replace("--task", "eval.task").Replace("--instruction", "eval.instruction"));
+            }
+        }
         if (config.Checkpoint.KeepBest is not { } metric) return;
-        var names = RetrievalMetrics.Reported.Select(m => m.Name).ToList();
+        // an MTEB task keeps the best by its main score (any type) or one of its type's measures; BEIR retrieval by its measures
+        List<string> names = config.Eval.IsMtebTask ? ["main_score", .. MtebMeasures(config)] : [.. RetrievalMetrics.Reported.Select(m => m.Name)];
         if (!names.Contains(metric))
             throw ConfigKey.Invalid("checkpoint.keep_best", metric, $"one of {string.Join(", ", names)}, or null");
         if (config.Eval.Data is null)

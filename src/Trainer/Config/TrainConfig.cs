@@ -154,8 +154,17 @@ public sealed record CheckpointSection
 /// </summary>
 public sealed record EvalSection
 {
-    /// <summary>The BEIR folder (<c>corpus.jsonl</c>, <c>queries.jsonl</c>, <c>qrels/SPLIT.tsv</c>); null = no evaluation.</summary>
+    /// <summary>
+    /// The BEIR folder (<c>corpus.jsonl</c>, <c>queries.jsonl</c>, <c>qrels/SPLIT.tsv</c>), or with <see cref="Task"/> the
+    /// task's MTEB hub files; null = no evaluation.
+    /// </summary>
     public string? Data { get; init; }
+
+    /// <summary>An MTEB task (e5's table: its type and instruction) evaluated on <see cref="Data"/>; null = BEIR retrieval.</summary>
+    public string? Task { get; init; }
+
+    /// <summary>The MTEB task type (overrides the task's; with no task, a user's own data of that type); null = the task's.</summary>
+    public string? TaskType { get; init; }
 
     public string Split { get; init; } = "dev";
     public int EverySteps { get; init; } = 100;
@@ -163,7 +172,7 @@ public sealed record EvalSection
     /// <summary>The first N queries of the split (in <c>queries.jsonl</c> order); null = all.</summary>
     public int? MaxQueries { get; init; }
 
-    /// <summary>The queries' instruction; null = <see cref="DataSection.DefaultInstruction"/>, "" = none.</summary>
+    /// <summary>The queries' instruction; null = <see cref="DataSection.DefaultInstruction"/> (with a task: the task's), "" = none.</summary>
     public string? Instruction { get; init; }
 
     public int TopK { get; init; } = 100;
@@ -171,4 +180,7 @@ public sealed record EvalSection
 
     /// <summary>The instruction queries are formatted with (null = no prefix).</summary>
     public string? QueryInstruction(DataSection data) => Instruction is null ? data.DefaultInstruction : Instruction.Length == 0 ? null : Instruction;
+
+    /// <summary>Whether the evaluation is an MTEB task (<see cref="Task"/> or <see cref="TaskType"/> set).</summary>
+    public bool IsMtebTask => Task is not null || TaskType is not null;
 }

@@ -55,7 +55,7 @@ public static class TrainingDataReader
     /// One entry per non-blank line. A line that is not UTF-8, not a JSON object or repeats a key fails when its row
     /// is parsed, so <c>skip_invalid</c> skips it like any other bad row.
     /// </summary>
-    private static IEnumerable<(string Where, Func<IReadOnlyDictionary<string, object?>> Row)> JsonlRows(string file)
+    internal static IEnumerable<(string Where, Func<IReadOnlyDictionary<string, object?>> Row)> JsonlRows(string file)
     {
         foreach (var line in Utf8Lines.Read(file))
         {
@@ -87,7 +87,7 @@ public static class TrainingDataReader
         _ => value,
     };
 
-    private static IEnumerable<(string Where, Func<IReadOnlyDictionary<string, object?>> Row)> ParquetRows(string file)
+    internal static IEnumerable<(string Where, Func<IReadOnlyDictionary<string, object?>> Row)> ParquetRows(string file)
     {
         List<Dictionary<string, object>> rows;
         using (var stream = File.OpenRead(file))

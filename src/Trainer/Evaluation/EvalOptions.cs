@@ -38,6 +38,21 @@ public sealed record EvalOptions(string? Model, string DataDir)
     /// <summary>TREC run file to write, or null.</summary>
     public string? RunPath { get; init; }
 
+    /// <summary>An MTEB task name (<see cref="Mteb.E5TaskTable"/>): evaluates by the task's type instead of BEIR retrieval; null: retrieval.</summary>
+    public string? Task { get; init; }
+
+    /// <summary>The MTEB task type (overrides the task's; with no task, names a user's own data).</summary>
+    public string? TaskType { get; init; }
+
+    /// <summary>With a task: a folder of MTEB result files whose summary table (by task type) is printed after this task's.</summary>
+    public string? SummaryDir { get; init; }
+
+    /// <summary>The seed of classification's samples and clustering's k-means (MTEB's: 42).</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Whether this is an MTEB task evaluation (<see cref="Task"/> or <see cref="TaskType"/> given).</summary>
+    public bool IsMtebTask => Task is not null || TaskType is not null;
+
     public void Validate()
     {
         new RetrievalEvaluationOptions { MaxLength = MaxLength ?? Inference.ModelSource.DefaultMaxLength, BatchSize = BatchSize, TopK = TopK, MaxQueries = MaxQueries }.Validate();
@@ -45,6 +60,7 @@ public sealed record EvalOptions(string? Model, string DataDir)
         DTypes.ParseDevice(Device, "--device");
         if (Split.Length == 0 || Split.IndexOfAny(['/', '\\']) >= 0 || Split is "." or "..")
             throw new ArgumentException($"--split = \"{Split}\" is invalid; it names a file qrels/SPLIT.tsv of the dataset (e.g. test, dev, train).");
+        if (IsMtebTask && RunPath is not null) throw new ArgumentException("--run writes a TREC run of BEIR retrieval; it does not apply with --task or --task-type.");
         if (Instruction is { Length: > 0 } && string.IsNullOrWhiteSpace(Instruction))
             throw new ArgumentException("--instruction is whitespace only; leave it out for the model's default, or give \"\" for none.");
         CheckOutputs(DataDir, Split, ResultsPath, RunPath);

@@ -3,8 +3,11 @@ namespace Trainer.Evaluation;
 /// <summary>How <see cref="RetrievalEvaluator"/> embeds and searches a split.</summary>
 public sealed record RetrievalEvaluationOptions
 {
-    /// <summary>The queries' task instruction (<see cref="Text.PromptFormat"/>); null or empty: queries as they are. Documents never get one.</summary>
+    /// <summary>The queries' task instruction (<see cref="Text.PromptFormat"/>); null or empty: queries as they are.</summary>
     public string? Instruction { get; init; }
+
+    /// <summary>The documents' instruction (null = none, the default): e5 gives Quora's documents the queries' instruction.</summary>
+    public string? DocumentInstruction { get; init; }
 
     /// <summary>Token budget per text, BOS and EOS included.</summary>
     public int MaxLength { get; init; } = 512;

@@ -8,7 +8,7 @@ namespace Trainer.Evaluation;
 
 /// <summary>
 /// Embeds a BEIR split with a model and scores it: queries formatted with the instruction
-/// (<see cref="EmbeddingTokenizer.Encode"/>), documents as they are, every text cut to max_length; exact cosine top-k
+/// (<see cref="EmbeddingTokenizer.Encode"/>), documents as they are (or with their own instruction), every text cut to max_length; exact cosine top-k
 /// over the whole corpus (<see cref="ExactSearch"/>), then the measures of <see cref="RetrievalMetrics"/>.
 /// <para>
 /// The corpus is tokenized once and visited in order of length (shortest first, ties in file order), so each batch
@@ -37,7 +37,7 @@ public static class RetrievalEvaluator
         var clock = Stopwatch.StartNew();
 
         var queryRows = queries.Select(q => tokenizer.Encode(q.Text, options.Instruction, options.MaxLength)).ToList();
-        var documentRows = data.Corpus.Select(d => tokenizer.Encode(d.Text, null, options.MaxLength)).ToArray();
+        var documentRows = data.Corpus.Select(d => tokenizer.Encode(d.Text, options.DocumentInstruction, options.MaxLength)).ToArray();
         var order = Enumerable.Range(0, documentRows.Length).OrderBy(i => documentRows[i].Length).ToArray(); // stable: ties in file order
         progress?.WriteLine($"eval {data.Split}: {queries.Count} queries, {documentRows.Length} documents, " +
                             $"{documentRows.Sum(r => (long)r.Length)} document tokens (tokenized in {clock.Elapsed.TotalSeconds:F1} s)");

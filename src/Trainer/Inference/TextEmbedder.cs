@@ -9,8 +9,11 @@ namespace Trainer.Inference;
 /// </summary>
 public sealed class TextEmbedder(EmbeddingDecoder model, int batchSize = 16)
 {
-    /// <summary>Rows of ids → unit vectors, in input order. Rows are batched by length to keep padding small.</summary>
-    public float[][] Embed(IReadOnlyList<int[]> rows, Action<int>? progress = null)
+    /// <summary>
+    /// Rows of ids → unit vectors (or, with <paramref name="normalize"/> false, the pooled hidden states as they are), in
+    /// input order. Rows are batched by length to keep padding small.
+    /// </summary>
+    public float[][] Embed(IReadOnlyList<int[]> rows, Action<int>? progress = null, bool normalize = true)
     {
         var result = new float[rows.Count][];
         var order = Enumerable.Range(0, rows.Count).OrderBy(i => rows[i].Length).ToArray();
@@ -19,7 +22,8 @@ public sealed class TextEmbedder(EmbeddingDecoder model, int batchSize = 16)
         {
             var indices = order.Skip(start).Take(batchSize).ToArray();
             using var scope = NewDisposeScope();
-            var embeddings = EmbeddingPass.Embed(model, indices.Select(i => rows[i]).ToList()).cpu();
+            var batch = indices.Select(i => rows[i]).ToList();
+            var embeddings = (normalize ? EmbeddingPass.Embed(model, batch) : EmbeddingPass.EmbedUnnormalized(model, batch)).cpu();
             var flat = embeddings.data<float>().ToArray();
             int width = (int)embeddings.shape[1];
             for (int b = 0; b < indices.Length; b++) result[indices[b]] = flat.AsSpan(b * width, width).ToArray();

@@ -43,4 +43,13 @@ public static class EmbeddingPass
         using var scope = NewDisposeScope();
         return Forward(model, batch).Embeddings.MoveToOuterDisposeScope();
     }
+
+    /// <summary>Rows of ids → the pooled last hidden states [B, H] (float32), not normalised: e5's features for classification.</summary>
+    public static Tensor EmbedUnnormalized(EmbeddingDecoder model, IReadOnlyList<int[]> rows)
+    {
+        using var batch = Pad(model, rows);
+        using var scope = NewDisposeScope();
+        var hidden = model.call(batch.InputIds, batch.AttentionMask);
+        return LastTokenPooling.Gather(hidden, batch.AttentionMask).MoveToOuterDisposeScope();
+    }
 }

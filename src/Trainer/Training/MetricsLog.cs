@@ -58,15 +58,24 @@ public sealed class MetricsLog(string outputDir, TextWriter console, int totalSt
         _jsonl.WriteLine(Serialize(e));
         _jsonl.Flush();
         foreach (var (name, value) in Scalars(e)) _tensorboard.add_scalar("eval/" + name, (float)value, e.Step);
-        console.WriteLine($"eval step {e.Step}/{totalSteps} | {e.Split}: {e.Queries} queries | " +
-                          string.Join(" | ", RetrievalMetrics.Reported.Select(m => $"{m.Label} {e.Mean[m.Name]:F4}")) + $" | {e.Seconds:F1} s");
+        if (e.Task is { } task)
+            console.WriteLine($"eval step {e.Step}/{totalSteps} | {task} {e.Split}: {e.Queries} texts | " +
+                              string.Join(" | ", Measures(e).Select(m => $"{m.Name} {m.Value:F4}")) + $" | {e.Seconds:F1} s");
+        else
+            console.WriteLine($"eval step {e.Step}/{totalSteps} | {e.Split}: {e.Queries} queries | " +
+                              string.Join(" | ", RetrievalMetrics.Reported.Select(m => $"{m.Label} {e.Mean[m.Name]:F4}")) + $" | {e.Seconds:F1} s");
     }
 
     /// <summary>Every value of an evaluation line but the step, by its JSON name less the <c>eval_</c> prefix: what TensorBoard gets.</summary>
     public static IReadOnlyList<(string Name, double Value)> Scalars(EvalMetrics e) =>
     [
-        .. RetrievalMetrics.Reported.Select(m => (m.Name, e.Mean[m.Name])), ("queries", e.Queries), ("runtime_s", e.Seconds),
+        .. Measures(e), ("queries", e.Queries), ("runtime_s", e.Seconds),
     ];
+
+    /// <summary>Retrieval's four measures in their order; an MTEB task's main_score first, then its other measures by name.</summary>
+    private static IEnumerable<(string Name, double Value)> Measures(EvalMetrics e) => e.Task is null
+        ? RetrievalMetrics.Reported.Select(m => (m.Name, e.Mean[m.Name]))
+        : e.Mean.OrderBy(kv => kv.Key == "main_score" ? "" : kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value));
 
     /// <summary>The JSON line of one evaluation: <c>{"step": N, "eval_ndcg_at_10": …, …, "eval_queries": Q, "eval_runtime_s": S}</c>.</summary>
     public static string Serialize(EvalMetrics e)
