@@ -8,6 +8,10 @@ negative) id rows, each step: backward, clip the global gradient norm to 1.0, to
 0.9/0.999, eps 1e-8, weight decay 0.01). Fixtures/<name>.lora-steps.json holds the batches, the loss and gradient norm
 of each step; Fixtures/<name>.lora-steps.safetensors the adapter after the third step.
 
+Then the same from the same adapter with k = 3 hard negatives per row (data.negatives_per_query: 3) on three other
+seeded batches: Fixtures/<name>.lora-steps.k3.json and .k3.safetensors. The negatives are [row 0's 3, row 1's 3, ...]
+(row-major), the candidate layout the trainer uses.
+
     /usr/bin/python3 tests/reference/tiny_family_lora_steps.py
 """
 import json
@@ -43,41 +47,48 @@ def write_adapter(name, cfg, generator):
     return folder
 
 
-def batches(cfg, generator):
+def batches(cfg, generator, k=1):
     def row():
         length = int(torch.randint(5, 21, (1,), generator=generator))
         return [1] + torch.randint(4, cfg.vocab_size, (length - 2,), generator=generator).tolist() + [2]  # BOS ... EOS
-    return [{k: [row() for _ in range(ROWS)] for k in ("query_ids", "positive_ids", "negative_ids")} for _ in range(STEPS)]
+    if k == 1:
+        return [{key: [row() for _ in range(ROWS)] for key in ("query_ids", "positive_ids", "negative_ids")} for _ in range(STEPS)]
+    return [{"query_ids": [row() for _ in range(ROWS)], "positive_ids": [row() for _ in range(ROWS)],
+             "negative_ids": [[row() for _ in range(k)] for _ in range(ROWS)]} for _ in range(STEPS)]  # [row][k]
 
 
-def steps(name, seed):
+def steps(name, seed, k=1):
     generator = torch.Generator().manual_seed(seed)
     folder = os.path.join(ref.FIXTURES, name)
     cfg = ref.Config(os.path.join(folder, "config.json"))
-    adapter = write_adapter(name, cfg, generator)
-    data = batches(cfg, generator)
+    adapter = write_adapter(name, cfg, generator) if k == 1 else os.path.join(ref.FIXTURES, f"{name}-lora-init")
+    data = batches(cfg, generator, k)
+    suffix = "" if k == 1 else f".k{k}"
     model = ref.Mistral(folder, adapter)
     params = list(model.lora.keys.values())
     optimizer = torch.optim.AdamW(params, lr=LR, betas=BETAS, eps=EPS, weight_decay=WEIGHT_DECAY)
     losses, norms = [], []
     for batch in data:
         optimizer.zero_grad()
-        loss = ref.info_nce(model.embed(batch["query_ids"]), model.embed(batch["positive_ids"]), model.embed(batch["negative_ids"]), TEMPERATURE)
+        negatives = batch["negative_ids"] if k == 1 else [n for row in batch["negative_ids"] for n in row]  # row-major
+        loss = ref.info_nce(model.embed(batch["query_ids"]), model.embed(batch["positive_ids"]), model.embed(negatives), TEMPERATURE)
         loss.backward()
         norms.append(float(torch.nn.utils.clip_grad_norm_(params, MAX_NORM)))
         optimizer.step()
         losses.append(loss.item())
-    ref.write_safetensors(os.path.join(ref.FIXTURES, f"{name}.lora-steps.safetensors"), {k: v.detach() for k, v in model.lora.keys.items()})
+    ref.write_safetensors(os.path.join(ref.FIXTURES, f"{name}.lora-steps{suffix}.safetensors"), {k: v.detach() for k, v in model.lora.keys.items()})
     golden = {"temperature": TEMPERATURE, "learning_rate": LR, "betas": list(BETAS), "eps": EPS, "weight_decay": WEIGHT_DECAY,
-              "max_grad_norm": MAX_NORM, "batches": data, "losses": losses, "grad_norms": norms}
-    with open(os.path.join(ref.FIXTURES, f"{name}.lora-steps.json"), "w", encoding="utf-8") as f:
+              "max_grad_norm": MAX_NORM, "negatives_per_query": k, "batches": data, "losses": losses, "grad_norms": norms}
+    with open(os.path.join(ref.FIXTURES, f"{name}.lora-steps{suffix}.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f)
-    print(f"{name}: losses {losses}, grad norms {norms}")
+    print(f"{name} k={k}: losses {losses}, grad norms {norms}")
 
 
 def main():
     for n, name in enumerate(NAMES):
         steps(name, 20261207 + n)
+    for n, name in enumerate(NAMES):
+        steps(name, 20261210 + n, k=3)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ namespace Trainer.Tests.Models;
 /// the reference's seeded adapter, InfoNCE on its three batches, the global gradient norm clipped to 1, our AdamW; each
 /// step's loss and gradient norm, and the adapter after the third step, equal PyTorch's (torch.optim.AdamW,
 /// clip_grad_norm_): the adapters within 1e-5 (3e-6 seen) after moving by more than 2e-3. The three runs clip (norms 10
-/// to 43), so the clipping is checked too.
+/// to 43), so the clipping is checked too. The same again with 3 hard negatives per row (#23's
+/// <c>data.negatives_per_query</c>): 4 queries then score 4 positives and 12 negatives.
 /// </summary>
 public class FamilyLoraStepTests
 {
@@ -21,9 +22,16 @@ public class FamilyLoraStepTests
 
     [Theory]
     [MemberData(nameof(Families))]
-    public void Three_steps_equal_the_reference(string family)
+    public void Three_steps_equal_the_reference(string family) => ThreeSteps(family, "");
+
+    /// <summary>The same from the same adapter with 3 hard negatives per row (<c>data.negatives_per_query: 3</c>), laid out row-major.</summary>
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Three_steps_with_three_negatives_per_row_equal_the_reference(string family) => ThreeSteps(family, ".k3");
+
+    private static void ThreeSteps(string family, string suffix)
     {
-        using var golden = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture($"{family}.lora-steps.json")));
+        using var golden = JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture($"{family}.lora-steps{suffix}.json")));
         var g = golden.RootElement;
         var initial = TestPaths.Fixture($"{family}-lora-init");
         using var model = PretrainedLoader.Load(TestPaths.Fixture(family), ScalarType.Float32, lora: PeftAdapter.ReadSettings(initial));
@@ -43,7 +51,11 @@ public class FamilyLoraStepTests
             List<int[]> Rows(string key) => batch.GetProperty(key).EnumerateArray().Select(Golden.Ints).ToList();
             using var scope = NewDisposeScope();
             replicas.ZeroGradients();
-            var loss = step.Run(new ContrastiveBatch(Rows("query_ids"), Rows("positive_ids"), [.. Rows("negative_ids")]));
+            var negatives = g.GetProperty("negatives_per_query").GetInt32() == 1
+                ? Rows("negative_ids").Select(n => new[] { n }).ToList()
+                : batch.GetProperty("negative_ids").EnumerateArray().Select(row => row.EnumerateArray().Select(Golden.Ints).ToArray()).ToList();
+            Assert.All(negatives, row => Assert.Equal(g.GetProperty("negatives_per_query").GetInt32(), row.Length));
+            var loss = step.Run(new ContrastiveBatch(Rows("query_ids"), Rows("positive_ids"), negatives));
             var norm = GradientClipping.ClipByGlobalNorm(trainable, g.GetProperty("max_grad_norm").GetDouble());
             Assert.True(Math.Abs(loss.item<float>() - losses[i]) <= 1e-5 * Math.Max(1, losses[i]), $"{family} step {i + 1}: loss {loss.item<float>()} vs {losses[i]}");
             Assert.True(Math.Abs(norm.item<float>() - norms[i]) <= 1e-4 * norms[i], $"{family} step {i + 1}: grad norm {norm.item<float>()} vs {norms[i]}");
@@ -52,7 +64,7 @@ public class FamilyLoraStepTests
         }
         Assert.Equal(3, i);
 
-        using var reader = new SafetensorsReader(TestPaths.Fixture($"{family}.lora-steps.safetensors"));
+        using var reader = new SafetensorsReader(TestPaths.Fixture($"{family}.lora-steps{suffix}.safetensors"));
         var keys = PeftAdapter.Keys(model).ToList();
         Assert.Equal(keys.Select(k => k.Key).Order(), reader.Header.Entries.Keys.Order());
         double max = 0, moved = 0;
