@@ -11,29 +11,19 @@
 //                          (max_length = model_max_length),
 //                  "kept_eos": BOS + tokenizer(text, {add_special_tokens: false, truncation: true,
 //                              max_length: model_max_length - 2}).input_ids + EOS}
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { readArguments, jsTokenizer, writeLines } from './ids-io.mjs';
 
-const [mode, folder, textsPath, outPath] = process.argv.slice(2);
-if (!mode || !folder || !textsPath || !outPath) {
-    console.error('usage: node tokenizer-ids.mjs tokenizers|transformers|truncation FOLDER TEXTS.jsonl OUT.jsonl');
-    process.exit(2);
-}
-
-const texts = readFileSync(textsPath, 'utf8').split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line));
+const { mode, folder, texts, outPath } = readArguments('node tokenizer-ids.mjs tokenizers|transformers|truncation FOLDER TEXTS.jsonl OUT.jsonl');
 const lines = [];
 
 if (mode === 'tokenizers') {
-    const { Tokenizer } = await import('@huggingface/tokenizers');
-    const json = JSON.parse(readFileSync(path.join(folder, 'tokenizer.json'), 'utf8'));
-    const configPath = path.join(folder, 'tokenizer_config.json');
-    const config = existsSync(configPath) ? JSON.parse(readFileSync(configPath, 'utf8')) : {};
-    const tokenizer = new Tokenizer(json, config);
+    const tokenizer = await jsTokenizer(folder);
     for (const text of texts) {
         const ids = tokenizer.encode(text).ids;
         const content = ids.slice(1, -1);
         const decoded = content.length > 0 ? tokenizer.decode(content) : null;
-        lines.push(JSON.stringify({ ids, decoded }));
+        lines.push({ ids, decoded });
     }
 } else if (mode === 'transformers' || mode === 'truncation') {
     const { AutoTokenizer, env } = await import('@huggingface/transformers');
@@ -44,17 +34,16 @@ if (mode === 'tokenizers') {
     const maxLength = tokenizer.model_max_length;
     for (const text of texts) {
         if (mode === 'transformers') {
-            lines.push(JSON.stringify({ ids: tokenizer(text, { return_tensor: false }).input_ids }));
+            lines.push({ ids: tokenizer(text, { return_tensor: false }).input_ids });
             continue;
         }
         const ids = tokenizer(text, { truncation: true, return_tensor: false }).input_ids;
         const content = tokenizer(text, { add_special_tokens: false, truncation: true, max_length: maxLength - 2, return_tensor: false }).input_ids;
-        lines.push(JSON.stringify({ ids, kept_eos: [tokenizer.bos_token_id, ...content, tokenizer.eos_token_id] }));
+        lines.push({ ids, kept_eos: [tokenizer.bos_token_id, ...content, tokenizer.eos_token_id] });
     }
 } else {
     console.error(`unknown mode ${mode}; expected tokenizers, transformers or truncation`);
     process.exit(2);
 }
 
-writeFileSync(outPath, lines.join('\n') + '\n');
-console.log(`${mode}: ${texts.length} texts`);
+writeLines(outPath, mode, lines);

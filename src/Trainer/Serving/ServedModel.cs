@@ -23,14 +23,14 @@ namespace Trainer.Serving;
 public sealed record ServedModel(string Name, string ModelDir, string? AdapterDir, string? OnnxPath, int MaxInputTokens, string MaxInputTokensFrom,
     string? Instruction, string InstructionFrom)
 {
-    /// <summary>How queries are written (<see cref="ModelSource.Template"/>).</summary>
-    public QueryTemplate Template { get; init; } = QueryTemplate.E5;
+    /// <summary>What <c>--model</c> resolved to: its template, pool token, Matryoshka dims and tokenizer are the model's.</summary>
+    public required ModelSource Source { get; init; }
 
-    /// <summary>The token appended and pooled (<see cref="ModelSource.PoolToken"/>).</summary>
-    public string? PoolToken { get; init; }
+    /// <summary>How queries are written (<see cref="ModelSource.Template"/>).</summary>
+    public QueryTemplate Template => Source.Template;
 
     /// <summary>The Matryoshka dims the model was trained with (<see cref="ModelSource.MatryoshkaDims"/>): the shorter lengths a request's <c>dimensions</c> may ask for.</summary>
-    public IReadOnlyList<int>? MatryoshkaDims { get; init; }
+    public IReadOnlyList<int>? MatryoshkaDims => Source.MatryoshkaDims;
 
     public static ServedModel Resolve(ServeOptions options, TextWriter log)
     {
@@ -67,12 +67,11 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
             throw new ArgumentException($"--max-batch-tokens = {options.MaxBatchTokens} is less than the input limit of {maxTokens} tokens ({maxFrom}); " +
                                         "a batch must hold at least one input of the longest length.");
         var name = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model)));
-        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Template = resolved.Template, PoolToken = resolved.PoolToken, MatryoshkaDims = resolved.MatryoshkaDims };
+        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Source = resolved };
     }
 
-    /// <summary>The tokenizer of <see cref="ModelDir"/>, checked against its config.</summary>
-    public EmbeddingTokenizer LoadTokenizer() =>
-        EmbeddingTokenizer.Load(ModelDir, ModelFamilies.Load(Path.Combine(ModelDir, PretrainedLoader.ConfigFile)).Config, PoolToken).WithTemplate(Template);
+    /// <summary>The tokenizer of <see cref="ModelDir"/>, checked against its config (<see cref="ModelSource.LoadTokenizer"/>).</summary>
+    public EmbeddingTokenizer LoadTokenizer() => Source.LoadTokenizer();
 
     /// <summary>Loads the weights into the engine the options name.</summary>
     public IEmbeddingEngine LoadEngine(ServeOptions options)

@@ -101,24 +101,14 @@ public class PoolTokenTests
         // Hugging Face's Rust tokenizers, reading the exported tokenizer.json, appends <|im_end|> once, as we do
         string[] texts = ["How do vaccines train the immune system?", "<|im_end|> inside a text"];
         var work = TestPaths.TempDir("pool-ids");
-        File.WriteAllLines(Path.Combine(work, "texts.jsonl"), texts.Select(t => JsonSerializer.Serialize(t)));
-        var node = NodeRunner.Run("bpe-ids.mjs", "rust", exportDir, Path.Combine(work, "texts.jsonl"), Path.Combine(work, "ids.jsonl"));
-        Assert.True(node.ExitCode == 0, node.Stderr);
-        var rust = File.ReadAllLines(Path.Combine(work, "ids.jsonl")).Select(l => Golden.Ints(JsonDocument.Parse(l).RootElement.GetProperty("special"))).ToList();
+        var rust = RealTokenizerEndToEndTests.RustIds(exportDir, texts, work);
         var ours = EmbeddingTokenizer.Load(model).WithPoolToken("<|im_end|>");
         for (int i = 0; i < texts.Length; i++) Assert.Equal(ours.Encode(texts[i], null, 512), rust[i]);
         Assert.All(rust, ids => Assert.NotEqual(ImEnd, ids[^2])); // appended once
         Assert.Equal(ImEnd, ModelSource.Resolve(exportDir, null, null, TextWriter.Null).LoadTokenizer().EosId);
 
         // embed from the checkpoint and from the export: the same vectors
-        var input = Path.Combine(work, "in.jsonl");
-        File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { text = t })));
-        float[][] Embed(string source)
-        {
-            var output = Path.Combine(work, $"out-{Guid.NewGuid():N}.jsonl");
-            EmbedJob.Embed(new EmbedOptions(source, input, output));
-            return File.ReadAllLines(output).Select(l => Golden.Floats(JsonDocument.Parse(l).RootElement.GetProperty("embedding"))).ToArray();
-        }
+        float[][] Embed(string source) => RealTokenizerEndToEndTests.EmbedTexts(source, texts, work);
         Serving.ServingHttp.AssertClose(Embed(checkpoint), Embed(exportDir), 1e-5, "embed from the export");
     }
 }

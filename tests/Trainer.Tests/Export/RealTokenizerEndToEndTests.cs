@@ -57,6 +57,25 @@ public class RealTokenizerEndToEndTests
         return dir;
     }
 
+    /// <summary>The ids (special tokens included) Hugging Face's Rust tokenizers gives <paramref name="texts"/> from <paramref name="modelDir"/>'s tokenizer.json.</summary>
+    internal static List<int[]> RustIds(string modelDir, string[] texts, string work)
+    {
+        File.WriteAllLines(Path.Combine(work, "texts.jsonl"), texts.Select(t => JsonSerializer.Serialize(t)));
+        var node = NodeRunner.Run("bpe-ids.mjs", "rust", modelDir, Path.Combine(work, "texts.jsonl"), Path.Combine(work, "ids.jsonl"));
+        Assert.True(node.ExitCode == 0, node.Stderr);
+        return File.ReadAllLines(Path.Combine(work, "ids.jsonl")).Select(l => Golden.Ints(JsonDocument.Parse(l).RootElement.GetProperty("special"))).ToList();
+    }
+
+    /// <summary><c>trainer embed</c>'s vectors of <paramref name="texts"/> from <paramref name="source"/> (a checkpoint or an export).</summary>
+    internal static float[][] EmbedTexts(string source, string[] texts, string work)
+    {
+        var input = Path.Combine(work, "in.jsonl");
+        File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { text = t })));
+        var output = Path.Combine(work, $"out-{Guid.NewGuid():N}.jsonl");
+        EmbedJob.Embed(new EmbedOptions(source, input, output));
+        return File.ReadAllLines(output).Select(l => Golden.Floats(JsonDocument.Parse(l).RootElement.GetProperty("embedding"))).ToArray();
+    }
+
     [Theory]
     [MemberData(nameof(Families))]
     public async Task A_tiny_model_with_the_real_tokenizer_trains_exports_embeds_and_serves_the_same_vectors(string fixture, string tokenizerPackage, int vocab,
@@ -81,22 +100,12 @@ public class RealTokenizerEndToEndTests
         string[] texts = ["How do vaccines train the immune system?", "Vaccines expose the immune system to a harmless part of a pathogen.", "短い文 and 𠀀abc"];
         var tokenizer = EmbeddingTokenizer.Load(model);
         var work = TestPaths.TempDir(fixture + "-e2e-ids");
-        File.WriteAllLines(Path.Combine(work, "texts.jsonl"), texts.Select(t => JsonSerializer.Serialize(t)));
-        var node = NodeRunner.Run("bpe-ids.mjs", "rust", exportDir, Path.Combine(work, "texts.jsonl"), Path.Combine(work, "ids.jsonl"));
-        Assert.True(node.ExitCode == 0, node.Stderr);
-        var rust = File.ReadAllLines(Path.Combine(work, "ids.jsonl")).Select(l => Golden.Ints(JsonDocument.Parse(l).RootElement.GetProperty("special"))).ToList();
+        var rust = RustIds(exportDir, texts, work);
         for (int i = 0; i < texts.Length; i++) Assert.Equal(tokenizer.Encode(texts[i], null, 512), rust[i]);
         Assert.All(rust, ids => Assert.Equal(pooled, ids[^1]));
 
         // embed from the export and from the checkpoint, then serve the export: the same vectors
-        var input = Path.Combine(work, "in.jsonl");
-        File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { text = t })));
-        float[][] Embed(string source)
-        {
-            var output = Path.Combine(work, $"out-{Guid.NewGuid():N}.jsonl");
-            EmbedJob.Embed(new EmbedOptions(source, input, output));
-            return File.ReadAllLines(output).Select(l => Golden.Floats(JsonDocument.Parse(l).RootElement.GetProperty("embedding"))).ToArray();
-        }
+        float[][] Embed(string source) => EmbedTexts(source, texts, work);
         var fromCheckpoint = Embed(summary.LastCheckpoint!);
         ServingHttp.AssertClose(fromCheckpoint, Embed(exportDir), 1e-5, "embed from the export");
         // transformers.js on the export's onnx/model.onnx: its pipeline and the model's own output
