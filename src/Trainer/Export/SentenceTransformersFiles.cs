@@ -17,7 +17,7 @@ public static class SentenceTransformersFiles
 {
     public const string ModulesFile = "modules.json";
     public const string BertConfigFile = "sentence_bert_config.json";
-    public const string ConfigFile = "config_sentence_transformers.json";
+    public const string ConfigFile = SentenceTransformersPrompt.ConfigFile;
     public const string PoolingFolder = "1_Pooling";
     public const string NormalizeFolder = "2_Normalize";
 

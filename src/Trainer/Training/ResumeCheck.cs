@@ -63,11 +63,9 @@ public static class ResumeCheck
     private static string Format(object? value) => value switch
     {
         null => "null",
-        IEnumerable<string> list => $"[{string.Join(", ", list)}]",
-        IEnumerable<int> list => $"[{string.Join(", ", list.Select(i => i.ToString(CultureInfo.InvariantCulture)))}]",
-        IEnumerable<double> list => $"[{string.Join(", ", list.Select(d => d.ToString("R", CultureInfo.InvariantCulture)))}]",
+        string text => text,
         IReadOnlyDictionary<string, object?> mapping => $"{{{string.Join(", ", mapping.Select(kv => $"{kv.Key}: {Format(kv.Value)}"))}}}", // a data.train source
-        IEnumerable<object> items => $"[{string.Join(", ", items.Select(Format))}]",
+        System.Collections.IEnumerable items => $"[{string.Join(", ", items.Cast<object?>().Select(Format))}]", // any list, each item formatted alike
         bool b => b ? "true" : "false",
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
