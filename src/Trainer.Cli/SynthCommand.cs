@@ -7,7 +7,7 @@ namespace Trainer.Cli;
 /// <summary>
 /// <c>trainer synth --base-url URL --model NAME --output DIR --examples N [--groups LIST] [--languages FILE] [--seed 42]
 /// [--concurrency 16] [--max-requests-per-minute R] [--max-tokens-per-minute T] [--temperature 1.0] [--top-p 1.0]
-/// [--templates DIR] [--json-mode none|openai|tgi] [--dry-run] [--api-key-env OPENAI_API_KEY] [--max-attempts 5]
+/// [--templates DIR] [--json-mode none|openai|schema|tgi] [--dry-run] [--api-key-env OPENAI_API_KEY] [--max-attempts 5]
 /// [--max-samples 5] [--request-timeout 600] [--price-prompt P] [--price-completion P]</c>.
 /// </summary>
 public static class SynthCommand
@@ -31,7 +31,7 @@ public static class SynthCommand
         var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 1.0, Description = "Sampling temperature" };
         var topP = new Option<double>("--top-p") { DefaultValueFactory = _ => 1.0, Description = "Nucleus sampling top_p" };
         var templates = new Option<string?>("--templates") { Description = "Folder of GROUP.brainstorm.txt / GROUP.generate.txt replacing the shipped templates" };
-        var jsonMode = new Option<string>("--json-mode") { DefaultValueFactory = _ => "none", Description = "none | openai (response_format json_object) | tgi (TGI's JSON grammar)" };
+        var jsonMode = new Option<string>("--json-mode") { DefaultValueFactory = _ => "none", Description = "none | openai (response_format json_object) | schema (structured outputs: json_schema with the keys required) | tgi (TGI's JSON grammar)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the sampled, rendered prompts and call nothing" };
         var apiKeyEnv = new Option<string>("--api-key-env") { DefaultValueFactory = _ => "OPENAI_API_KEY", Description = "Environment variable holding the API key (sent as Bearer; unset: no key)" };
         var maxAttempts = new Option<int>("--max-attempts") { DefaultValueFactory = _ => 5, Description = "HTTP attempts per request (retries on connection errors, time-outs, 408/409/429/5xx)" };

@@ -97,6 +97,7 @@ public sealed class ChatClient : IDisposable
             ["seed"] = request.Seed,
             ["n"] = 1,
         };
+        if (_jsonMode == JsonMode.Schema) body["response_format"] = StructuredOutput(request.Keys);
         if (request.Keys is null) return body.ToJsonString(); // brainstorms answer a list, which JSON object modes would forbid
         if (_jsonMode == JsonMode.OpenAi) body["response_format"] = new JsonObject { ["type"] = "json_object" };
         if (_jsonMode == JsonMode.Tgi) body["response_format"] = new JsonObject { ["type"] = "json_object", ["value"] = Schema(request.Keys) };
@@ -198,15 +199,36 @@ public sealed class ChatClient : IDisposable
         return e.Message;
     }
 
-    private static JsonObject Schema(IReadOnlyList<string>? keys)
+    /// <summary>An object whose <paramref name="keys"/> are all required strings.</summary>
+    private static JsonObject Schema(IReadOnlyList<string>? keys) => ObjectOf(keys ?? [], () => new JsonObject { ["type"] = "string" });
+
+    /// <summary>
+    /// OpenAI's structured outputs: a generation's keys as required strings, or for a brainstorm (no keys)
+    /// <c>{"tasks": [string, …]}</c>, since the root must be an object. Strict mode also wants
+    /// <c>additionalProperties: false</c>.
+    /// </summary>
+    private static JsonObject StructuredOutput(IReadOnlyList<string>? keys)
+    {
+        var schema = keys is null
+            ? ObjectOf(["tasks"], () => new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } })
+            : Schema(keys);
+        schema["additionalProperties"] = false;
+        return new JsonObject
+        {
+            ["type"] = "json_schema",
+            ["json_schema"] = new JsonObject { ["name"] = keys is null ? "tasks" : "example", ["strict"] = true, ["schema"] = schema },
+        };
+    }
+
+    private static JsonObject ObjectOf(IReadOnlyList<string> keys, Func<JsonObject> property)
     {
         var properties = new JsonObject();
-        foreach (var key in keys ?? []) properties[key] = new JsonObject { ["type"] = "string" };
+        foreach (var key in keys) properties[key] = property();
         return new JsonObject
         {
             ["type"] = "object",
             ["properties"] = properties,
-            ["required"] = new JsonArray((keys ?? []).Select(k => (JsonNode)JsonValue.Create(k)).ToArray()),
+            ["required"] = new JsonArray(keys.Select(k => (JsonNode)JsonValue.Create(k)).ToArray()),
         };
     }
 

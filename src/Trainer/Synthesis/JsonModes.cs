@@ -7,9 +7,10 @@ public static class JsonModes
     {
         "none" => JsonMode.None,
         "openai" => JsonMode.OpenAi,
+        "schema" => JsonMode.Schema,
         "tgi" => JsonMode.Tgi,
-        _ => throw new ArgumentException($"--json-mode: expected none, openai or tgi, got \"{value}\"."),
+        _ => throw new ArgumentException($"--json-mode: expected none, openai, schema or tgi, got \"{value}\"."),
     };
 
-    public static string Name(JsonMode mode) => mode switch { JsonMode.OpenAi => "openai", JsonMode.Tgi => "tgi", _ => "none" };
+    public static string Name(JsonMode mode) => mode switch { JsonMode.OpenAi => "openai", JsonMode.Schema => "schema", JsonMode.Tgi => "tgi", _ => "none" };
 }

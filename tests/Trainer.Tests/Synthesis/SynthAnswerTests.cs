@@ -126,6 +126,36 @@ public class SynthAnswerTests
     }
 
     [Fact]
+    public async Task Schema_json_mode_sends_strict_structured_outputs_and_reads_the_tasks_object_a_brainstorm_answers()
+    {
+        await using var server = await FakeChatServer.StartAsync(
+            FakeReply.Answer("{\"tasks\": [\"Find a poem that matches a mood\", \"Find a bug report for a crash\"]}"));
+        var dir = TestPaths.TempDir("synth-schema");
+        var report = await Run(Options(server, dir, 2) with { Groups = [SynthGroup.LongShort], JsonMode = JsonMode.Schema });
+
+        Assert.Equal(2, report.Rows);
+        var tasks = Lines(dir, "tasks.jsonl").Select(t => t.GetProperty("task").GetString()!).ToArray();
+        Assert.Equal(["Find a poem that matches a mood", "Find a bug report for a crash"], tasks);
+        var received = server.Received;
+        var brainstorm = received[0].Body.GetProperty("response_format");
+        Assert.Equal("json_schema", brainstorm.GetProperty("type").GetString());
+        var tasksSchema = brainstorm.GetProperty("json_schema");
+        Assert.True(tasksSchema.GetProperty("strict").GetBoolean());
+        Assert.Equal(["tasks"], tasksSchema.GetProperty("schema").GetProperty("required").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal("array", tasksSchema.GetProperty("schema").GetProperty("properties").GetProperty("tasks").GetProperty("type").GetString());
+        Assert.False(tasksSchema.GetProperty("schema").GetProperty("additionalProperties").GetBoolean());
+        Assert.All(received.Skip(1), r =>
+        {
+            var format = r.Body.GetProperty("response_format");
+            Assert.Equal("json_schema", format.GetProperty("type").GetString());
+            var schema = format.GetProperty("json_schema").GetProperty("schema");
+            Assert.Equal(["input_text", "label", "misleading_label"], schema.GetProperty("required").EnumerateArray().Select(k => k.GetString()));
+            Assert.All(schema.GetProperty("properties").EnumerateObject(), p => Assert.Equal("string", p.Value.GetProperty("type").GetString()));
+            Assert.False(schema.GetProperty("additionalProperties").GetBoolean());
+        });
+    }
+
+    [Fact]
     public async Task Tgi_json_mode_sends_a_grammar_requiring_the_groups_keys()
     {
         await using var server = await FakeChatServer.StartAsync();

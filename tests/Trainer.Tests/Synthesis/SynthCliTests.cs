@@ -123,7 +123,7 @@ public class SynthCliTests
 
     [Theory]
     [InlineData("--groups", "short-long,qa", "error: --groups: unknown group \"qa\" (known: short-long, long-short, short-short, long-long, sts, bitext).\n")]
-    [InlineData("--json-mode", "xml", "error: --json-mode: expected none, openai or tgi, got \"xml\".\n")]
+    [InlineData("--json-mode", "xml", "error: --json-mode: expected none, openai, schema or tgi, got \"xml\".\n")]
     [InlineData("--concurrency", "0", "error: --concurrency: expected at least 1, got 0.\n")]
     public async Task A_bad_option_is_one_line(string option, string value, string expected)
     {
