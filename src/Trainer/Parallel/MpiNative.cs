@@ -47,6 +47,7 @@ public static partial class MpiNative
         if (_handle != 0) return;
         var names = Candidates(launcher, Environment.GetEnvironmentVariable("TRAINER_MPI_LIBRARY"));
         var problems = new List<string>();
+        Dlerror(); // binds dlerror now: binding it after a failed dlopen would load libc and replace that error
         foreach (var name in names)
         {
             // RTLD_GLOBAL: Open MPI's plugins (dlopen'ed by MPI_Init) resolve symbols of libmpi itself
@@ -79,7 +80,7 @@ public static partial class MpiNative
             NativeLibrary.SetDllImportResolver(typeof(MpiNative).Assembly, Resolve);
             return;
         }
-        throw new DllNotFoundException($"No MPI library could be loaded{(launcher is null ? "" : $" for {launcher.Name}")} (tried {string.Join("; ", problems)}). " +
+        throw new DllNotFoundException($"no MPI library could be loaded{(launcher is null ? "" : $" for {launcher.Name}")} (tried {string.Join("; ", problems)}). " +
                                        "Install the MPI of the launcher (Open MPI: apt-get install openmpi-bin libopenmpi3; MPICH: apt-get install mpich libmpich12), " +
                                        "or set TRAINER_MPI_LIBRARY to the library file.");
     }

@@ -212,4 +212,16 @@ public class MpiTrainingTests
         Assert.Equal(1, code);
         Assert.Contains($"error: {name} started 2 processes (this one rank 0), but MPI ({launcher.Abi}, {launcher.Library}) reports rank 0 of 1: each process is alone", stderr);
     }
+
+    /// <summary>Without the launcher's MPI library the run ends with one line naming each file tried and the loader's reason (no MPI needed).</summary>
+    [Fact]
+    public void A_missing_MPI_library_is_named_with_the_loaders_reason()
+    {
+        var dir = TestPaths.TempDir("mpi-missing");
+        const string missing = "/nonexistent/libmpi-missing.so";
+        var (code, _, stderr) = MpiJob.RunAlone(MpiLauncher.Mpich, [("PMI_SIZE", "2"), ("PMI_RANK", "0"), ("TRAINER_MPI_LIBRARY", missing)], TrainArgs(dir, Short));
+        Assert.Equal(1, code);
+        Assert.Contains($"error: no MPI library could be loaded for PMI (MPICH) (tried {missing}: cannot open shared object file: No such file or directory). Install the MPI of the launcher", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
 }
