@@ -197,6 +197,28 @@ public class MpiTrainingTests
     }
 
     /// <summary>
+    /// Rank 1 runs another learning rate (MPMD), so the ranks' adapters drift apart from step 2 although every collective
+    /// matches: the checkpoint at step 3 compares their checksums and rank 0 ends the job in one line, without writing it.
+    /// The other 2-rank tests pass the same check at each checkpoint.
+    /// </summary>
+    [Fact]
+    public void Ranks_whose_adapters_differ_end_the_job_at_the_checkpoint()
+    {
+        var dir = TestPaths.TempDir("mpi-diverge");
+        using var job = MpiJob.Start(MpiLauncher.OpenMpi, (1, TrainArgs(dir, Short)), (1, TrainArgs(dir, [.. Short, "training.learning_rate=0.03"])));
+        var (code, stdout, stderr) = job.Wait(TimeSpan.FromMinutes(1));
+        Assert.NotEqual(0, code);
+        var errors = stderr.Split('\n').Where(l => l.StartsWith("error", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(errors);
+        var match = System.Text.RegularExpressions.Regex.Match(line,
+            "^error \\(rank 0 of 2, ending the job\\): the ranks' LoRA adapters differ at step 3: rank 0's checksum ([0-9a-f]{16}), rank 1's ([0-9a-f]{16}); every rank must run the same config, data and trainer build \\(checkpoint not written\\)\\.$");
+        Assert.True(match.Success, line);
+        Assert.NotEqual(match.Groups[1].Value, match.Groups[2].Value);
+        Assert.Contains("step 3/3", stdout); // the steps ran; only the checkpoint stopped them
+        Assert.False(Directory.Exists(Checkpoint(dir, 3)));
+    }
+
+    /// <summary>
     /// srun without an MPI plugin starts N copies of "rank 0 of 1": a process told it is one of 2 but alone in MPI refuses
     /// to train, naming the MPI it loaded: MPICH's under PMI's variables, Open MPI's under SLURM's.
     /// </summary>
