@@ -56,10 +56,10 @@ public static class Distributed
             case Engine.Nccl:
                 var device = TorchSharp.torch.device(devices[0]);
                 return launcher is { IsMpi: true }
-                    ? new NcclCommunicator(Checked(new MpiCommunicator(), launcher), 0, 0, device)
+                    ? new NcclCommunicator(Checked(new MpiCommunicator(launcher), launcher), 0, 0, device)
                     : new NcclCommunicator(null, launcher?.Rank ?? 0, launcher?.Size ?? 1, device);
             default:
-                return Checked(new MpiCommunicator(), launcher);
+                return Checked(new MpiCommunicator(launcher), launcher);
         }
     }
 
@@ -67,7 +67,7 @@ public static class Distributed
     private static MpiCommunicator Checked(MpiCommunicator mpi, Launcher? launcher)
     {
         if (launcher is null || (mpi.Size == launcher.Size && mpi.Rank == launcher.Rank)) return mpi;
-        string message = $"{launcher.Name} started {launcher.Size} processes (this one rank {launcher.Rank}), but MPI reports rank {mpi.Rank} of {mpi.Size}: " +
+        string message = $"{launcher.Name} started {launcher.Size} processes (this one rank {launcher.Rank}), but MPI ({MpiNative.Loaded.Abi}, {MpiNative.Loaded.File}) reports rank {mpi.Rank} of {mpi.Size}: " +
                          (mpi.Size == 1 ? "each process is alone, as under srun without an MPI plugin. Use srun --mpi=pmix (srun --mpi=list names the plugins) or mpirun."
                                         : "the launcher and the MPI library disagree; start the job with the launcher of the MPI library installed.");
         mpi.Dispose();

@@ -9,6 +9,9 @@ namespace Trainer.Parallel;
 /// </summary>
 public sealed record Launcher(string Name, int Rank, int Size, int LocalRank, int LocalSize)
 {
+    public const string OpenMpi = "mpirun (Open MPI)";
+    public const string Pmi = "PMI (MPICH)";
+
     /// <summary>Whether the launcher started processes that speak MPI (all but torchrun).</summary>
     public bool IsMpi => Name != "torchrun";
 
@@ -19,8 +22,8 @@ public sealed record Launcher(string Name, int Rank, int Size, int LocalRank, in
         int Lenient(string name, int fallback) => int.TryParse(env(name), out int n) && n > 0 ? n : fallback; // SLURM_NTASKS_PER_NODE may read "2(x3)"
         Launcher? From(string name, string rank, string size, string localRank, string localSize) =>
             Int(size) is int s && Int(rank) is int r ? new Launcher(name, r, s, Int(localRank) ?? 0, Lenient(localSize, 1)) : null;
-        return From("mpirun (Open MPI)", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE")
-               ?? From("PMI (MPICH)", "PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS")
+        return From(OpenMpi, "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE")
+               ?? From(Pmi, "PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID", "MPI_LOCALNRANKS")
                ?? From("srun (SLURM)", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE")
                ?? From("torchrun", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE");
     }

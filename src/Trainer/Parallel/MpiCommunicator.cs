@@ -18,10 +18,11 @@ public sealed class MpiCommunicator : ICommunicator
 
     private bool _finalized;
 
-    public MpiCommunicator()
+    /// <summary>Initialises MPI with the library of <paramref name="launcher"/>'s MPI (<see cref="MpiNative.Load"/>).</summary>
+    public MpiCommunicator(Launcher? launcher)
     {
         NativeEnvironment.SetDefault("UCX_ERROR_SIGNALS", "");
-        MpiNative.Load();
+        MpiNative.Load(launcher);
         MpiNative.Check(MpiNative.Initialized(out int initialized), "MPI_Initialized");
         if (initialized == 0)
         {

@@ -9,7 +9,9 @@ namespace Trainer.Parallel;
 /// handles: Open MPI's communicators, datatypes and operations are the addresses of exported globals
 /// (<c>ompi_mpi_comm_world</c>, <c>ompi_mpi_float</c>, <c>ompi_mpi_op_sum</c>), MPICH's are integer constants from its
 /// <c>mpi.h</c>. Both are passed as <c>nint</c>: an <c>int</c> argument travels in a full register on x86-64 and
-/// AArch64, and the callee reads its low 32 bits. <c>TRAINER_MPI_LIBRARY</c> names another library file.
+/// AArch64, and the callee reads its low 32 bits. The library tried first is the launcher's: MPICH's under a PMI launcher
+/// (MPICH's Hydra <c>mpiexec</c>), Open MPI's otherwise, since a process started by one launcher and initialised by the
+/// other MPI is alone in its world. <c>TRAINER_MPI_LIBRARY</c> names another library file.
 /// </summary>
 public static partial class MpiNative
 {
@@ -18,7 +20,12 @@ public static partial class MpiNative
     public const int ThreadSerialized = 2; // MPI_THREAD_SERIALIZED, the same in both ABIs
     private const int Success = 0;
 
-    public static readonly string[] Candidates = ["libmpi.so.40", "libmpich.so.12", "libmpi.so.12"];
+    private static readonly string[] OpenMpiFiles = ["libmpi.so.40"];
+    private static readonly string[] MpichFiles = ["libmpich.so.12", "libmpi.so.12"];
+
+    /// <summary>The library files to try, in order: <paramref name="given"/> (<c>TRAINER_MPI_LIBRARY</c>) alone, else the launcher's MPI first.</summary>
+    public static IReadOnlyList<string> Candidates(Launcher? launcher, string? given) =>
+        given is { Length: > 0 } ? [given] : launcher?.Name == Launcher.Pmi ? [.. MpichFiles, .. OpenMpiFiles] : [.. OpenMpiFiles, .. MpichFiles];
 
     /// <summary>The loaded library's file name and ABI ("Open MPI" or "MPICH").</summary>
     public static (string File, string Abi) Loaded => (_file ?? "", _openMpi ? "Open MPI" : "MPICH");
@@ -34,15 +41,21 @@ public static partial class MpiNative
     private static string? _file;
     private static bool _openMpi;
 
-    /// <summary>Loads the library (once) and reads its handles; throws with the files tried when none loads.</summary>
-    public static void Load()
+    /// <summary>Loads the library (once) and reads its handles; throws with each file tried and why it did not load when none does.</summary>
+    public static void Load(Launcher? launcher)
     {
         if (_handle != 0) return;
-        var names = Environment.GetEnvironmentVariable("TRAINER_MPI_LIBRARY") is { Length: > 0 } given ? [given] : Candidates;
+        var names = Candidates(launcher, Environment.GetEnvironmentVariable("TRAINER_MPI_LIBRARY"));
+        var problems = new List<string>();
+        Dlerror(); // binds dlerror now: binding it after a failed dlopen would load libc and replace that error
         foreach (var name in names)
         {
             // RTLD_GLOBAL: Open MPI's plugins (dlopen'ed by MPI_Init) resolve symbols of libmpi itself
-            if (Dlopen(name, RtldNow | RtldGlobal) == 0 || !NativeLibrary.TryLoad(name, out var handle)) continue;
+            if (Dlopen(name, RtldNow | RtldGlobal) == 0 || !NativeLibrary.TryLoad(name, out var handle))
+            {
+                problems.Add(Marshal.PtrToStringUTF8(Dlerror()) ?? $"{name}: not loaded");
+                continue;
+            }
             (_handle, _file) = (handle, name);
             _openMpi = NativeLibrary.TryGetExport(handle, "ompi_mpi_comm_world", out var world);
             if (_openMpi)
@@ -67,8 +80,9 @@ public static partial class MpiNative
             NativeLibrary.SetDllImportResolver(typeof(MpiNative).Assembly, Resolve);
             return;
         }
-        throw new DllNotFoundException($"No MPI library could be loaded (tried {string.Join(", ", names)}). Install Open MPI (apt-get install openmpi-bin libopenmpi3) " +
-                                       "or MPICH, or set TRAINER_MPI_LIBRARY to the library file.");
+        throw new DllNotFoundException($"no MPI library could be loaded{(launcher is null ? "" : $" for {launcher.Name}")} (tried {string.Join("; ", problems)}). " +
+                                       "Install the MPI of the launcher (Open MPI: apt-get install openmpi-bin libopenmpi3; MPICH: apt-get install mpich libmpich12), " +
+                                       "or set TRAINER_MPI_LIBRARY to the library file.");
     }
 
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? path) => name == Library ? _handle : 0;
@@ -122,4 +136,7 @@ public static partial class MpiNative
 
     [LibraryImport("libc", EntryPoint = "dlopen", StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint Dlopen(string file, int mode);
+
+    [LibraryImport("libc", EntryPoint = "dlerror")]
+    private static partial nint Dlerror();
 }

@@ -281,10 +281,12 @@ public sealed class TrainingRun
 
     /// <summary>
     /// Rank 0 writes the checkpoint (atomically, <see cref="CheckpointStore.Save"/>) with every rank's dropout states,
-    /// gathered first; the others wait at a barrier until it is complete. Returns its folder.
+    /// gathered first, once every rank's adapter has been found equal (<see cref="AdapterConsistency"/>); the others
+    /// wait at a barrier until it is complete. Returns its folder.
     /// </summary>
     private string SaveCheckpoint(CheckpointStore store, ReplicaSet replicas, AdamW optimizer, TrainingState state)
     {
+        AdapterConsistency.Verify(_ranks, replicas.Primary.TrainableParameters(), state.Step);
         var states = Collectives.AllGatherBytes(_ranks, replicas.Models.SelectMany(m => m.DropoutGenerator.GetState()).ToArray())
             .SelectMany(rank => rank.Chunk(DropoutGenerator.StateSize)).Select(Convert.ToBase64String).ToList();
         string dir = Path.Combine(_config.OutputDir, CheckpointStore.Prefix + state.Step.ToString(System.Globalization.CultureInfo.InvariantCulture));

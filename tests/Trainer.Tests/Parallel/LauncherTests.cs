@@ -25,7 +25,19 @@ public class LauncherTests
         Assert.Equal("environment variable PMI_RANK = x is not an integer.", e.Message);
     }
 
-    private static readonly Launcher Mpirun = new("mpirun (Open MPI)", 0, 2, 0, 2);
+    /// <summary>A process initialised by the other launcher's MPI is alone in its world: the launcher's library is tried first.</summary>
+    [Fact]
+    public void Each_launcher_tries_its_own_MPI_library_first()
+    {
+        string[] mpich = ["libmpich.so.12", "libmpi.so.12", "libmpi.so.40"], openMpi = ["libmpi.so.40", "libmpich.so.12", "libmpi.so.12"];
+        Assert.Equal(mpich, MpiNative.Candidates(Detect(("PMI_RANK", "0"), ("PMI_SIZE", "2")), null));
+        Assert.Equal(openMpi, MpiNative.Candidates(Mpirun, null));
+        Assert.Equal(openMpi, MpiNative.Candidates(Detect(("SLURM_PROCID", "0"), ("SLURM_NTASKS", "2")), ""));
+        Assert.Equal(openMpi, MpiNative.Candidates(null, null));
+        Assert.Equal(["/opt/mpi/lib/libmpi.so"], MpiNative.Candidates(Detect(("PMI_RANK", "0"), ("PMI_SIZE", "2")), "/opt/mpi/lib/libmpi.so"));
+    }
+
+    private static readonly Launcher Mpirun = new(Launcher.OpenMpi, 0, 2, 0, 2);
     private static readonly Launcher Torchrun = new("torchrun", 0, 2, 0, 2);
 
     [Fact]
