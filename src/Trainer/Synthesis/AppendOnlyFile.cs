@@ -23,15 +23,8 @@ public sealed class AppendOnlyFile : IDisposable
         {
             long keep = CompleteLength(stream);
             if (keep < stream.Length) stream.SetLength(keep);
-            stream.Position = 0;
-            var read = new List<string>();
-            using (var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true))
-            {
-                while (reader.ReadLine() is { } line)
-                    if (line.Length > 0) read.Add(line);
-            }
+            lines = ReadLines(stream, 0);
             stream.Position = stream.Length;
-            lines = read;
             return new AppendOnlyFile(path, new StreamWriter(stream, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" });
         }
         catch
@@ -41,11 +34,41 @@ public sealed class AppendOnlyFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// The complete lines of <paramref name="path"/>, as <see cref="Open"/> returns them (none when it does not exist),
+    /// without creating it or cutting its torn last line.
+    /// </summary>
+    public static IReadOnlyList<string> ReadLines(string path)
+    {
+        if (!File.Exists(path)) return [];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        long keep = CompleteLength(stream);
+        var lines = ReadLines(stream, 0);
+        if (keep < stream.Length)
+        {
+            // The complete part ends with a newline, so the torn part reads as lines of its own: leave those out.
+            int torn = Math.Min(ReadLines(stream, keep).Count, lines.Count);
+            lines.RemoveRange(lines.Count - torn, torn);
+        }
+        return lines;
+    }
+
     public void Append(string line)
     {
         _writer.Write(line);
         _writer.Write('\n');
         _writer.Flush();
+    }
+
+    /// <summary>The non-empty lines from byte <paramref name="start"/> to the end.</summary>
+    private static List<string> ReadLines(FileStream stream, long start)
+    {
+        stream.Position = start;
+        var lines = new List<string>();
+        using var reader = new StreamReader(stream, new UTF8Encoding(false), false, 1 << 16, leaveOpen: true);
+        while (reader.ReadLine() is { } line)
+            if (line.Length > 0) lines.Add(line);
+        return lines;
     }
 
     /// <summary>The length up to and including the last newline (0 when there is none).</summary>

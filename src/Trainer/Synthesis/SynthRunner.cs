@@ -162,7 +162,7 @@ public sealed class SynthRunner
                     throw new SynthAbortException($"{_wasted} slots gave no row in this run (last: {_lastWaste}); see {Path.Combine(_options.OutputDir, "requests.jsonl")}.");
                 while (true)
                 {
-                    group = GroupOf(_nextSlot);
+                    group = SlotDraw.GroupOf(_options.Groups, _options.Seed, _nextSlot);
                     if (!_store.Slot("generate", group.Name, _nextSlot).Finished) break;
                     _nextSlot++;
                 }
@@ -185,8 +185,6 @@ public sealed class SynthRunner
         }
     }
 
-    private SynthGroup GroupOf(int slot) => PlaceholderSampler.PickGroup(_options.Groups, new Random(Hashing.Seed($"{_options.Seed}|group|{slot}")));
-
     /// <summary>Samples the slot until an answer is kept (true) or the slot is given up (false).</summary>
     private async Task<bool> RunSlotAsync(SynthGroup group, int slot, CancellationToken cancellationToken)
     {
@@ -194,18 +192,13 @@ public sealed class SynthRunner
         while (_store.Slot("generate", group.Name, slot) is { Finished: false } state)
         {
             int sample = state.NextSample;
-            int seed = RequestId.Seed(_options.Seed, "generate", group, slot, sample);
-            var random = new Random(seed);
-            var placeholders = PlaceholderSampler.Sample(group, _options.Languages, random);
-            string task = group.FixedInstruction ?? _tasks[group][random.Next(_tasks[group].Count)];
-            var values = new SortedDictionary<string, string>(placeholders, StringComparer.Ordinal);
-            if (group.Brainstorms) values["task"] = task;
-            var answer = await _client.SendAsync(new ChatRequest(template.Render(values), _options.Temperature, _options.TopP, group.MaxTokens, seed, group.Keys), cancellationToken);
-            var id = RequestId.Of("generate", group, template, task, placeholders, seed, slot, sample);
+            var draw = SlotDraw.Of(group, _options.Seed, _options.Languages, slot, sample, _tasks.GetValueOrDefault(group, []));
+            var answer = await _client.SendAsync(new ChatRequest(template.Render(draw.Values()), _options.Temperature, _options.TopP, group.MaxTokens, draw.Seed, group.Keys), cancellationToken);
+            var id = RequestId.Of("generate", group, template, draw.Task, draw.Placeholders, draw.Seed, slot, sample);
             var (texts, cause) = answer.Answered ? AnswerReader.Read(group, answer.FinishReason, answer.Content!) : (null, null);
             string status = !answer.Answered ? "failed" : texts is null ? "dropped" : "kept";
-            var record = Record(id, "generate", group, slot, sample, template, task, placeholders, seed, status, cause, answer);
-            bool kept = _store.FinishGeneration(record, texts is null ? null : () => Row(group, texts, task, placeholders, template, id), _options.MaxSamples);
+            var record = Record(id, "generate", group, slot, sample, template, draw.Task, draw.Placeholders, draw.Seed, status, cause, answer);
+            bool kept = _store.FinishGeneration(record, texts is null ? null : Row(group, texts, draw.Task, draw.Placeholders, template.Version, id), _options.MaxSamples);
             Count(answer, kept);
             if (kept) return true;
             if (_store.Slot("generate", group.Name, slot).Finished)
@@ -220,8 +213,9 @@ public sealed class SynthRunner
         return false;
     }
 
-    private static SynthRow Row(SynthGroup group, IReadOnlyList<string> texts, string task, IReadOnlyDictionary<string, string> placeholders, SynthTemplate template, string id) =>
-        new(texts[0], texts[1], texts.Count > 2 ? texts[2] : null, group.FixedInstruction ?? task, group.Name, PlaceholderSampler.LanguageOf(placeholders), task, template.Version, id);
+    /// <summary>The row of a kept generation (or of an orphaned kept record): its texts in query, positive, negative order.</summary>
+    private static SynthRow Row(SynthGroup group, IReadOnlyList<string> texts, string task, IReadOnlyDictionary<string, string> placeholders, string template, string id) =>
+        new(texts[0], texts[1], texts.Count > 2 ? texts[2] : null, group.FixedInstruction ?? task, group.Name, PlaceholderSampler.LanguageOf(placeholders), task, template, id);
 
     private static RequestRecord Record(string id, string kind, SynthGroup group, int slot, int sample, SynthTemplate template, string? task,
         IReadOnlyDictionary<string, string> placeholders, int seed, string status, string? cause, ChatAnswer answer) =>
@@ -241,8 +235,7 @@ public sealed class SynthRunner
             }
             var (texts, _) = AnswerReader.Read(group, record.FinishReason, record.Answer ?? "");
             if (texts is null) continue;
-            store.RestoreRow(new SynthRow(texts[0], texts[1], texts.Count > 2 ? texts[2] : null, group.FixedInstruction ?? record.Task ?? "", group.Name,
-                PlaceholderSampler.LanguageOf(record.Placeholders), record.Task ?? "", record.Template, record.Id));
+            store.RestoreRow(Row(group, texts, record.Task ?? "", record.Placeholders, record.Template, record.Id));
         }
     }
 

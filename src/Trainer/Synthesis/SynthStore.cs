@@ -15,8 +15,7 @@ public sealed class SynthStore : IDisposable
     private readonly Lock _lock = new();
     private readonly HashSet<string> _rowKeys = new(StringComparer.Ordinal);
     private readonly HashSet<string> _rowIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<string>> _taskLists = new();
-    private readonly Dictionary<string, HashSet<string>> _taskSets = new();
+    private readonly TaskLists _taskLists = new();
     private readonly HashSet<string> _brainstormsWithTasks = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Kind, string Group, int Slot), SlotState> _slots = new();
 
@@ -59,7 +58,7 @@ public sealed class SynthStore : IDisposable
         {
             requests = AppendOnlyFile.Open(Path.Combine(folder, "requests.jsonl"), out var requestLines);
             rows = AppendOnlyFile.Open(Path.Combine(folder, "train.jsonl"), out var rowLines);
-            tasks = AppendOnlyFile.Open(Path.Combine(folder, "tasks.jsonl"), out var taskLines);
+            tasks = AppendOnlyFile.Open(TasksPath(folder), out var taskLines);
             return new SynthStore(folder, ReadAll<RequestRecord>(requests.Path, requestLines), ReadAll<SynthRow>(rows.Path, rowLines),
                 ReadAll<TaskRecord>(tasks.Path, taskLines), requests, rows, tasks, maxSamples);
         }
@@ -72,6 +71,20 @@ public sealed class SynthStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The tasks in <paramref name="folder"/> as <see cref="Open"/> reads them (a torn last line left out), without
+    /// creating or cutting any file: what a dry run shows.
+    /// </summary>
+    public static TaskLists ReadTasks(string folder)
+    {
+        string path = TasksPath(folder);
+        var lists = new TaskLists();
+        foreach (var task in ReadAll<TaskRecord>(path, AppendOnlyFile.ReadLines(path))) lists.Add(task.Group, task.Task);
+        return lists;
+    }
+
+    private static string TasksPath(string folder) => Path.Combine(folder, "tasks.jsonl");
+
     public SlotState Slot(string kind, string group, int slot)
     {
         lock (_lock) return _slots.GetValueOrDefault((kind, group, slot)) ?? new SlotState(0, false);
@@ -80,34 +93,24 @@ public sealed class SynthStore : IDisposable
     /// <summary>The group's tasks so far, in the order they were first brainstormed.</summary>
     public IReadOnlyList<string> Tasks(SynthGroup group)
     {
-        lock (_lock) return _taskLists.TryGetValue(group.Name, out var list) ? list.ToArray() : [];
+        lock (_lock) return _taskLists.Of(group.Name);
     }
 
     /// <summary>
-    /// Records a finished generation. A kept answer whose texts duplicate a kept row is recorded as dropped
-    /// (duplicate) instead; returns whether the row was kept. The record and the row are flushed before returning.
+    /// Records a finished generation and the <paramref name="row"/> of its kept answer (null: none). A row that
+    /// duplicates a kept row is not written, and the record says dropped (duplicate) instead; returns whether the row
+    /// was kept. The record and the row are flushed before returning.
     /// </summary>
-    public bool FinishGeneration(RequestRecord record, Func<SynthRow>? row, int maxSamples)
+    public bool FinishGeneration(RequestRecord record, SynthRow? row, int maxSamples)
     {
         lock (_lock)
         {
-            if (row is not null)
-            {
-                var built = row();
-                if (_rowKeys.Contains(Key(built)))
-                {
-                    record = record with { Status = "dropped", Cause = "duplicate" };
-                    row = null;
-                }
-                else
-                {
-                    Append(record, maxSamples);
-                    AppendRow(built);
-                    return true;
-                }
-            }
+            bool duplicate = row is not null && _rowKeys.Contains(Key(row));
+            if (duplicate) record = record with { Status = "dropped", Cause = "duplicate" };
             Append(record, maxSamples);
-            return false;
+            if (row is null || duplicate) return false;
+            AppendRow(row);
+            return true;
         }
     }
 
@@ -138,7 +141,7 @@ public sealed class SynthStore : IDisposable
         int added = 0;
         foreach (var task in tasks)
         {
-            if (_taskSets.TryGetValue(group, out var set) && set.Contains(task)) continue;
+            if (_taskLists.Contains(group, task)) continue;
             var record = new TaskRecord(group, task, brainstorm);
             _tasks.Append(JsonSerializer.Serialize(record, SynthJson.Options));
             AddTaskInMemory(record);
@@ -181,8 +184,7 @@ public sealed class SynthStore : IDisposable
 
     private void AddTaskInMemory(TaskRecord task)
     {
-        if (!_taskSets.TryGetValue(task.Group, out var set)) (_taskSets[task.Group], _taskLists[task.Group]) = (set = new(StringComparer.Ordinal), []);
-        if (set.Add(task.Task)) _taskLists[task.Group].Add(task.Task);
+        _taskLists.Add(task.Group, task.Task);
         _brainstormsWithTasks.Add(task.Brainstorm);
     }
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Trainer.Benchmarks;
 using Trainer.Synthesis;
 using static Trainer.Tests.Synthesis.SynthHarness;
@@ -48,6 +49,29 @@ public class SynthResumeTests
         Assert.Equal(4, report.Rows);
         Assert.Equal(lines, File.ReadAllLines(train));
         Assert.Equal(4, Lines(dir, "requests.jsonl").Count);
+    }
+
+    [Fact]
+    public async Task A_dry_run_of_a_folder_prints_the_first_prompt_its_run_sent_for_each_slot_without_a_torn_task_line()
+    {
+        await using var server = await FakeChatServer.StartAsync();
+        var dir = TestPaths.TempDir("synth-dry-folder");
+        var options = Options(server, dir, 8) with { Groups = [SynthGroup.ShortLong, SynthGroup.LongShort, SynthGroup.Sts, SynthGroup.Bitext] };
+        await Run(options);
+        var sent = server.Received.ToDictionary(r => r.Body.GetProperty("seed").GetInt32(), r => r.Body.GetProperty("messages")[0].GetProperty("content").GetString());
+        var tasks = Path.Combine(dir, "tasks.jsonl");
+        // a whole record whose newline a kill cut off: a run cuts it, so the dry run must not draw from it
+        File.AppendAllText(tasks, """{"group":"short-long","task":"a task torn before its newline","brainstorm":"x"}""");
+        long length = new FileInfo(tasks).Length;
+
+        var output = new StringWriter();
+        SynthDryRun.Print(options, output);
+
+        var slots = Regex.Matches(output.ToString(), @"^=== slot (\d+): [^\n]*, seed (-?\d+), [^\n]*\n(.*?)\n(?==== |\z)", RegexOptions.Singleline | RegexOptions.Multiline);
+        Assert.Equal(Enumerable.Range(0, 8), slots.Select(m => int.Parse(m.Groups[1].Value)));
+        foreach (Match slot in slots) Assert.Equal(sent[int.Parse(slot.Groups[2].Value)], slot.Groups[3].Value);
+        Assert.DoesNotContain("torn before", output.ToString());
+        Assert.Equal(length, new FileInfo(tasks).Length);
     }
 
     [Fact]
