@@ -43,7 +43,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
         (_engine, _batcher, _options, _log) = (engine, batcher, options, log);
         _service = new EmbeddingService(model, tokenizer, batcher, engine.Dimensions, options);
         _bodyBudget = new ByteBudget(options.MaxBodyBytesInFlight);
-        _app = Build(options);
+        _app = Build(model, options);
     }
 
     /// <summary>The address it listens on, e.g. http://127.0.0.1:8080 (the port actually bound when 0 was asked for).</summary>
@@ -118,7 +118,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
         _log.WriteLine($"serve: stopped after {_responses.Values.Sum()} request(s): {stats.Inputs} input(s) in {stats.Batches} batch(es)");
     }
 
-    private WebApplication Build(ServeOptions options)
+    private WebApplication Build(ServedModel model, ServeOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -131,7 +131,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
             k.Limits.MinRequestBodyDataRate = options.MinBodyBytesPerSecond == 0 ? null : new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinBodyBytesPerSecond, TimeSpan.FromSeconds(5));
             k.Limits.MaxRequestLineSize = HeaderLimits.KestrelRequestLine;
             k.Limits.MaxRequestHeadersTotalSize = HeaderLimits.KestrelHeaders;
-            k.Listen(options.ListenAddress(), options.Port);
+            k.Listen(model.ListenAddress, options.Port);
         });
         if (options.CorsOrigins.Count > 0)
             builder.Services.AddCors(c => c.AddDefaultPolicy(policy =>
@@ -333,7 +333,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
                        $"{_options.BodyTimeoutSeconds} s at {_options.MinBodyBytesPerSecond} bytes/s or more; at most {_options.MaxQueuedTokens} tokens queued");
         _log.WriteLine($"serve: listening on {Address} (POST /v1/embeddings, POST /embed, GET /health); Ctrl-C or SIGTERM stops");
         if (_options.ApiKey is not null) _log.WriteLine("serve: every endpoint but /health needs Authorization: Bearer <--api-key>");
-        else if (!IPAddress.IsLoopback(_options.ListenAddress()))
+        else if (!IPAddress.IsLoopback(model.ListenAddress))
             _log.WriteLine($"serve: warning: listening on {_options.Host}, beyond this machine, with no authentication: anyone who reaches port " +
                            $"{Address.Port} can use the model. Give --api-key KEY, or put an authenticating proxy in front.");
         if (_options.CorsOrigins.Count > 0) _log.WriteLine($"serve: browsers may call it from {string.Join(", ", _options.CorsOrigins)} (CORS)");

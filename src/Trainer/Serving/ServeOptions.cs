@@ -77,7 +77,8 @@ public sealed record ServeOptions(string Model)
     /// <summary>The model name in responses; null: the --model folder's name.</summary>
     public string? ModelName { get; init; }
 
-    /// <summary>The IP address <see cref="Host"/> names.</summary>
+    /// <summary>The IP address <see cref="Host"/> names. A host name is looked up each call: <see cref="ServedModel.Resolve"/>
+    /// calls it once, and the server binds that address and warns by it.</summary>
     public IPAddress ListenAddress()
     {
         if (IPAddress.TryParse(Host, out var address)) return address;
@@ -95,9 +96,9 @@ public sealed record ServeOptions(string Model)
                ?? throw new ArgumentException($"--host = '{Host}' resolves to no address; give an IP address such as 127.0.0.1 or 0.0.0.0.");
     }
 
+    /// <summary>Checks every option but <see cref="Host"/>, which <see cref="ListenAddress"/> checks as it resolves it.</summary>
     public void Validate()
     {
-        ListenAddress();
         if (ApiKey is { } key && (key.Length == 0 || key.Any(char.IsWhiteSpace)))
             throw new ArgumentException("--api-key is empty or has whitespace; give a token of visible characters, or leave it out for none.");
         foreach (var origin in CorsOrigins)

@@ -1,3 +1,4 @@
+using System.Net;
 using Trainer.Evaluation;
 using Trainer.Export;
 using Trainer.Inference;
@@ -26,6 +27,10 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
     /// <summary>What <c>--model</c> resolved to: its template, pool token, Matryoshka dims and tokenizer are the model's.</summary>
     public required ModelSource Source { get; init; }
 
+    /// <summary>The address <c>--host</c> names (<see cref="ServeOptions.ListenAddress"/>), resolved once with the options: the server
+    /// listens on it, and warns when it is not a loopback address and no API key is set.</summary>
+    public required IPAddress ListenAddress { get; init; }
+
     /// <summary>How queries are written (<see cref="ModelSource.Template"/>).</summary>
     public QueryTemplate Template => Source.Template;
 
@@ -34,6 +39,7 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
 
     public static ServedModel Resolve(ServeOptions options, TextWriter log)
     {
+        var listenAddress = options.ListenAddress();
         options.Validate();
         var model = options.Model;
         if (!Directory.Exists(model)) throw new DirectoryNotFoundException($"--model folder not found: {model}");
@@ -67,7 +73,7 @@ public sealed record ServedModel(string Name, string ModelDir, string? AdapterDi
             throw new ArgumentException($"--max-batch-tokens = {options.MaxBatchTokens} is less than the input limit of {maxTokens} tokens ({maxFrom}); " +
                                         "a batch must hold at least one input of the longest length.");
         var name = options.ModelName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model)));
-        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Source = resolved };
+        return new ServedModel(name, resolved.ModelDir, resolved.AdapterDir, onnxPath, maxTokens, maxFrom, instruction, instructionFrom) { Source = resolved, ListenAddress = listenAddress };
     }
 
     /// <summary>The tokenizer of <see cref="ModelDir"/>, checked against its config (<see cref="ModelSource.LoadTokenizer"/>).</summary>

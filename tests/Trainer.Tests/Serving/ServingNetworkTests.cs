@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Trainer.Serving;
 using Trainer.Tests.Cli;
@@ -18,6 +19,22 @@ public class ServingNetworkTests(ServingFixture fixture)
         await using var server = await ServingFixture.StartAsync(fixture.Options() with { Host = "localhost" });
         Assert.Equal("127.0.0.1", server.Address.Host);
         Assert.Equal(200, (await GetAsync(server.Address, "/health")).Status);
+    }
+
+    [Fact]
+    public async Task The_host_is_resolved_once_with_the_model_and_the_server_binds_and_warns_by_that_address()
+    {
+        var options = fixture.Options() with { Host = "localhost" };
+        var model = ServedModel.Resolve(options, TextWriter.Null);
+        Assert.Equal(IPAddress.Loopback, model.ListenAddress);
+        var log = new StringWriter();
+        // a name that does not resolve: the server must not look the host up again
+        var unresolvable = options with { Host = "no-such-host.invalid" };
+        await using (var server = await EmbeddingServer.StartAsync(model, model.LoadEngine(options), model.LoadTokenizer(), unresolvable, log, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal("127.0.0.1", server.Address.Host);
+        }
+        Assert.DoesNotContain("warning", log.ToString());
     }
 
     [Fact]
