@@ -17,7 +17,8 @@ namespace Trainer.Evaluation;
 /// <list type="bullet">
 /// <item>The corpus is a BEIR <c>corpus.jsonl</c> (each document's text built by <see cref="BeirDataset.DocumentText"/>,
 /// as training positives are), or else the rows' own positives and negatives. Either way it is deduplicated by exact
-/// text (the first occurrence kept) and empty documents are left out, so a text is ranked once.</item>
+/// text (the first occurrence kept; by the <see cref="DocumentLookup"/> that then finds the positives) and empty documents
+/// are left out, so a text is ranked once.</item>
 /// <item>A query is embedded with its row's instruction, else <see cref="MineOptions.Instruction"/>; documents with none.
 /// Rows with the same query and instruction share one embedding.</item>
 /// <item>Never a negative: a positive of the row, or of any row with the same query and instruction (SciFact has one
@@ -69,7 +70,8 @@ public static class HardNegativeMiner
 
         var rows = TrainingDataReader.Read([options.InputPath], defaultInstruction: null, skipInvalid: false).Examples;
         if (rows.Count == 0) throw new InvalidDataException($"{options.InputPath}: no training rows.");
-        var (documents, documentIndex) = Corpus(options, rows, log);
+        var corpus = Corpus(options, rows, log);
+        var documents = corpus.Documents;
 
         // distinct (query, instruction) pairs; each one's excluded documents, as indices into the corpus, and positives
         var queryIndex = new Dictionary<(string Text, string Instruction), int>();
@@ -77,7 +79,6 @@ public static class HardNegativeMiner
         var excluded = new List<HashSet<int>>();
         var queryPositives = new List<HashSet<string>>();
         var rowQuery = new int[rows.Count];
-        var lookup = new DocumentLookup(documents);
         int normalized = 0;
         var missing = new List<string>();
         for (int r = 0; r < rows.Count; r++)
@@ -87,14 +88,14 @@ public static class HardNegativeMiner
             {
                 queryIndex[key] = q = queries.Count;
                 queries.Add(key);
-                excluded.Add(documentIndex.TryGetValue(key.Query, out int self) ? [self] : []);
+                excluded.Add(corpus.IndexOf(key.Query) is var self and >= 0 ? [self] : []);
                 queryPositives.Add(new HashSet<string>(StringComparer.Ordinal));
             }
             rowQuery[r] = q;
             foreach (var positive in rows[r].Positives)
             {
                 queryPositives[q].Add(positive);
-                var (d, how) = lookup.Find(positive);
+                var (d, how) = corpus.Find(positive);
                 if (how == DocumentLookup.Match.None) missing.Add($"{rows[r].Source}: \"{Start(positive)}\"");
                 else excluded[q].Add(d);
                 if (how == DocumentLookup.Match.Normalized) normalized++;
@@ -170,31 +171,29 @@ public static class HardNegativeMiner
         return chosen.Select(i => candidates[i]).ToList();
     }
 
-    /// <summary>The corpus texts, deduplicated by exact text, without empty ones, and each text's index.</summary>
-    private static (List<string> Texts, Dictionary<string, int> Index) Corpus(MineOptions options, List<TrainingExample> rows, TextWriter log)
+    /// <summary>The corpus texts, deduplicated by exact text, without empty ones; the lookup that deduplicated them finds the positives.</summary>
+    private static DocumentLookup Corpus(MineOptions options, List<TrainingExample> rows, TextWriter log)
     {
         var texts = options.CorpusPath is { } path
             ? BeirDataset.ReadCorpus(path).Select(d => d.Text)
             : rows.SelectMany(r => r.Positives.Concat(r.Negatives));
-        var list = new List<string>();
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var corpus = new DocumentLookup();
         int empty = 0, duplicates = 0;
         foreach (var text in texts)
         {
             if (string.IsNullOrWhiteSpace(text)) empty++;
-            else if (index.TryAdd(text, list.Count)) list.Add(text);
-            else duplicates++;
+            else if (!corpus.Add(text)) duplicates++;
         }
         string source = options.CorpusPath ?? $"the positives and negatives of {options.InputPath}";
-        if (list.Count == 0) throw new InvalidDataException($"{source}: no documents to mine from.");
+        if (corpus.Documents.Count == 0) throw new InvalidDataException($"{source}: no documents to mine from.");
         if (empty + duplicates > 0)
-            log.WriteLine($"mine: {source}: {list.Count} distinct documents ({duplicates} exact-text duplicate(s) and {empty} empty document(s) left out)");
-        return (list, index);
+            log.WriteLine($"mine: {source}: {corpus.Documents.Count} distinct documents ({duplicates} exact-text duplicate(s) and {empty} empty document(s) left out)");
+        return corpus;
     }
 
     /// <summary>Embeds the queries, then the corpus chunk by chunk into an <see cref="ExactSearch"/>; each query's top-k.</summary>
     private static IReadOnlyList<ScoredDoc>[] Rank(MineOptions options, EmbeddingTokenizer tokenizer, List<(string Text, string Instruction)> queries,
-        List<HashSet<string>> queryPositives, List<string> documents, int topK, TextWriter log)
+        List<HashSet<string>> queryPositives, IReadOnlyList<string> documents, int topK, TextWriter log)
     {
         var adapter = options.AdapterDir is { } a ? CheckpointStore.Resolve(a, log, allowPlainAdapter: true) : null;
         var device = DTypes.ParseDevice(options.Device, "--device");

@@ -31,4 +31,23 @@ public class DocumentLookupTests
     [Fact]
     public void Normalising_makes_each_whitespace_run_one_space_and_trims() =>
         Assert.Equal("a b c", DocumentLookup.Normalize(" \ta \n\n b\u00A0 c\r\n"));
+
+    [Fact]
+    public void Add_keeps_the_first_of_each_exact_text_and_the_same_index_finds_exact_and_normalised_texts()
+    {
+        var lookup = new DocumentLookup();
+        Assert.True(lookup.Add("a  b"));
+        Assert.False(lookup.Add("a  b"));
+        Assert.True(lookup.Add("a b")); // the same once normalised, but not the same text
+        Assert.True(lookup.Add("c"));
+        Assert.False(lookup.Add("c"));
+
+        Assert.Equal(["a  b", "a b", "c"], lookup.Documents);
+        Assert.Equal(1, lookup.IndexOf("a b"));
+        Assert.Equal(2, lookup.IndexOf("c"));
+        Assert.Equal(-1, lookup.IndexOf(" c")); // IndexOf is exact only
+        Assert.Equal((1, Exact), lookup.Find("a b"));
+        Assert.Equal((0, Normalized), lookup.Find(" a\tb "));
+        Assert.Equal((2, Normalized), lookup.Find(" c"));
+    }
 }
