@@ -204,13 +204,13 @@ public sealed class ChatClient : IDisposable
 
     /// <summary>
     /// OpenAI's structured outputs: a generation's keys as required strings, or for a brainstorm (no keys)
-    /// <c>{"tasks": [string, …]}</c>, since the root must be an object. Strict mode also wants
-    /// <c>additionalProperties: false</c>.
+    /// <c>{"tasks": [string, …]}</c> with at least one task (a weak model's grammar-bound answer is otherwise often
+    /// <c>[]</c>), since the root must be an object. Strict mode also wants <c>additionalProperties: false</c>.
     /// </summary>
     private static JsonObject StructuredOutput(IReadOnlyList<string>? keys)
     {
         var schema = keys is null
-            ? ObjectOf(["tasks"], () => new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" } })
+            ? ObjectOf(["tasks"], () => new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["type"] = "string" }, ["minItems"] = 1 })
             : Schema(keys);
         schema["additionalProperties"] = false;
         return new JsonObject

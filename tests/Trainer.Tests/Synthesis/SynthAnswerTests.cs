@@ -142,7 +142,9 @@ public class SynthAnswerTests
         var tasksSchema = brainstorm.GetProperty("json_schema");
         Assert.True(tasksSchema.GetProperty("strict").GetBoolean());
         Assert.Equal(["tasks"], tasksSchema.GetProperty("schema").GetProperty("required").EnumerateArray().Select(k => k.GetString()));
-        Assert.Equal("array", tasksSchema.GetProperty("schema").GetProperty("properties").GetProperty("tasks").GetProperty("type").GetString());
+        var list = tasksSchema.GetProperty("schema").GetProperty("properties").GetProperty("tasks");
+        Assert.Equal("array", list.GetProperty("type").GetString());
+        Assert.Equal(1, list.GetProperty("minItems").GetInt32());
         Assert.False(tasksSchema.GetProperty("schema").GetProperty("additionalProperties").GetBoolean());
         Assert.All(received.Skip(1), r =>
         {
