@@ -68,7 +68,7 @@ public partial class ServingShutdownTests(ServingFixture fixture)
             while (!(await GetAsync(url, "/metrics")).Body.Contains("trainer_serve_queued_inputs 1\n"))
                 await Task.Delay(20, TestContext.Current.CancellationToken);
 
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()])) await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(0, SignalNative.Kill(process.Id, SignalNative.SIGTERM));
             var response = await inFlight;
             Assert.Equal(200, response.Status);
             AssertClose([fixture.Export.Documents[3]], OpenAiVectors(response.Json), 1e-5, "the request in flight");

@@ -82,7 +82,8 @@ public class SynthCliTests
     [Fact]
     public async Task Ctrl_c_stops_with_one_line_and_the_same_command_finishes_the_job()
     {
-        await using var server = await FakeChatServer.StartAsync(Enumerable.Repeat(FakeReply.Slow(TimeSpan.FromMilliseconds(100)), 200).ToArray());
+        // 60 rows two at a time, 300 ms each: ~9 s, so the signal lands mid-run even on a loaded machine
+        await using var server = await FakeChatServer.StartAsync(Enumerable.Repeat(FakeReply.Slow(TimeSpan.FromMilliseconds(300)), 200).ToArray());
         var dir = TestPaths.TempDir("synth-sigint");
         var args = Synth(server, dir, 60, "--groups", "sts", "--concurrency", "2");
         var train = Path.Combine(dir, "train.jsonl");
@@ -93,7 +94,7 @@ public class SynthCliTests
             var clock = Stopwatch.StartNew();
             while (!(File.Exists(train) && File.ReadAllLines(train).Length >= 5) && clock.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
                 await Task.Delay(20, TestContext.Current.CancellationToken);
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(0, SignalNative.Kill(process.Id, SignalNative.SIGINT)); // at once: no `kill` process to start
             await process.WaitForExitAsync(TestContext.Current.CancellationToken);
             Assert.Equal(130, process.ExitCode);
             Assert.EndsWith($"synth: stopped; run the same command to continue from {dir}\n", await stderr);

@@ -151,18 +151,46 @@ public class SynthHttpTests
     [Fact]
     public async Task The_rate_limiter_spaces_requests_once_a_minutes_allowance_is_spent()
     {
-        var limiter = new RateLimiter(requestsPerMinute: 6000, tokensPerMinute: null);
-        var clock = Stopwatch.StartNew();
+        // Virtual time: every wait the limiter asks for passes at once and moves the clock, so the figures are exact
+        // whatever the machine's load.
+        var time = new SkippingClock();
+        var limiter = new RateLimiter(requestsPerMinute: 6000, tokensPerMinute: null, time);
         for (int i = 0; i < 6000; i++) await limiter.WaitAsync(1, TestContext.Current.CancellationToken);
-        var burst = clock.Elapsed;
+        Assert.Equal(TimeSpan.Zero, time.Elapsed); // the first minute's allowance is spent without waiting
         for (int i = 0; i < 50; i++) await limiter.WaitAsync(1, TestContext.Current.CancellationToken);
-        Assert.True(burst < TimeSpan.FromSeconds(0.4), $"the first minute's allowance took {burst}");
-        Assert.True(clock.Elapsed - burst >= TimeSpan.FromSeconds(0.4), $"50 requests over the budget of 100/s took {clock.Elapsed - burst}");
+        Assert.InRange(time.Elapsed.TotalSeconds, 0.499, 0.501); // then 100/s: 50 requests take 0.5 s
 
-        var tokens = new RateLimiter(requestsPerMinute: null, tokensPerMinute: 60_000); // 1000 tokens/s
+        var tokenTime = new SkippingClock();
+        var tokens = new RateLimiter(requestsPerMinute: null, tokensPerMinute: 60_000, tokenTime); // 1000 tokens/s
         await tokens.WaitAsync(60_000, TestContext.Current.CancellationToken);
-        clock.Restart();
+        Assert.Equal(TimeSpan.Zero, tokenTime.Elapsed);
         await tokens.WaitAsync(300, TestContext.Current.CancellationToken);
-        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.25), $"300 tokens over budget waited {clock.Elapsed}");
+        Assert.InRange(tokenTime.Elapsed.TotalSeconds, 0.299, 0.301); // 300 tokens over budget wait 0.3 s
+    }
+
+    /// <summary>A clock that only moves when a timer is set: the timer fires at once and the clock jumps by its due time.</summary>
+    private sealed class SkippingClock : TimeProvider
+    {
+        private long _ticks;
+
+        public TimeSpan Elapsed => TimeSpan.FromTicks(Interlocked.Read(ref _ticks));
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Add(ref _ticks, dueTime.Ticks);
+            ThreadPool.QueueUserWorkItem(_ => callback(state));
+            return new FiredTimer();
+        }
+
+        private sealed class FiredTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => false;
+            public void Dispose() { }
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 }
