@@ -24,7 +24,7 @@ public class ResourceGuardTests
     }
 
     /// <summary>
-    /// Runs the load, which must fail within a second (no model is allocated), and returns its error. One-time costs
+    /// Runs the load, which must fail within seconds (no model is allocated), and returns its error. One-time costs
     /// are paid first, since they are not the guard: loading libtorch (seconds when this is the process's first test to
     /// touch it) and compiling the config and header readers.
     /// </summary>
@@ -35,7 +35,7 @@ public class ResourceGuardTests
         Trainer.Models.Weights.WeightFiles.Find(TestPaths.TinyMistral);
         var clock = Stopwatch.StartNew();
         var e = Assert.Throws<T>(load);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed.TotalMilliseconds:F0} ms");
         return e;
     }
 

@@ -92,10 +92,11 @@ public class SynthHttpTests
         Assert.Empty(File.ReadAllLines(Path.Combine(dir, "train.jsonl")));
 
         // with requests in flight, the others are cancelled: no slot starts after the refusal
-        server.Script(FakeReply.Error(status, "invalid key"), FakeReply.Slow(TimeSpan.FromSeconds(3)), FakeReply.Slow(TimeSpan.FromSeconds(3)), FakeReply.Slow(TimeSpan.FromSeconds(3)));
+        var slow = FakeReply.Slow(TimeSpan.FromSeconds(30)); // far beyond the bound below, so load cannot blur the two
+        server.Script(FakeReply.Error(status, "invalid key"), slow, slow, slow);
         var clock = Stopwatch.StartNew();
         await Assert.ThrowsAsync<SynthAbortException>(() => Run(Options(server, TestPaths.TempDir("synth-refused-4"), 50) with { Concurrency = 4 }));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the abort waited {clock.Elapsed} for the requests in flight");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the abort waited {clock.Elapsed} for the requests in flight");
         Assert.InRange(server.Received.Count, 2, 5);
     }
 
