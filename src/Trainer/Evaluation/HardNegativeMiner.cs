@@ -228,14 +228,14 @@ public static class HardNegativeMiner
 
         using var scope = NewDisposeScope();
         var ids = Enumerable.Range(0, documents.Count).Select(d => d.ToString(CultureInfo.InvariantCulture)).ToList();
-        using var search = new ExactSearch(Matrix(queryVectors).to(device), ids, topK, ceilings: ceilings);
+        using var search = new ExactSearch(EmbeddingMatrix.From(queryVectors, device), ids, topK, ceilings: ceilings);
         foreach (var chunk in documents.Chunk(options.ChunkDocuments))
         {
             using var chunkScope = NewDisposeScope();
             int before = search.Added;
             var vectors = embedder.Embed(chunk.Select(text => tokenizer.Encode(text, null, options.MaxLength)).ToList(),
                 done => Report("documents", before + done, documents.Count));
-            search.Add(Matrix(vectors));
+            search.Add(EmbeddingMatrix.From(vectors));
         }
         Report("documents", documents.Count, documents.Count, force: true);
         return search.Results();
@@ -266,9 +266,6 @@ public static class HardNegativeMiner
         for (int i = 0; i < a.Length; i++) (dot, na, nb) = (dot + (double)a[i] * b[i], na + (double)a[i] * a[i], nb + (double)b[i] * b[i]);
         return dot / Math.Sqrt(na * nb);
     }
-
-    private static Tensor Matrix(float[][] rows) =>
-        tensor(rows.SelectMany(v => v).ToArray(), [rows.Length, rows.Length == 0 ? 0 : rows[0].Length]);
 
     /// <summary>
     /// One FlagEmbedding line. <see cref="JsonlOutput.WriteLine"/> opens the object with its first property,

@@ -42,14 +42,14 @@ public static class RetrievalEvaluator
         progress?.WriteLine($"eval {data.Split}: {queries.Count} queries, {documentRows.Length} documents, " +
                             $"{documentRows.Sum(r => (long)r.Length)} document tokens (tokenized in {clock.Elapsed.TotalSeconds:F1} s)");
 
-        using var queryEmbeddings = Matrix(EmbeddingDimensions.Truncate(embedder.Embed(queryRows), options.Dimensions), model.Device);
+        using var queryEmbeddings = EmbeddingMatrix.From(EmbeddingDimensions.Truncate(embedder.Embed(queryRows), options.Dimensions), model.Device);
         using var search = new ExactSearch(queryEmbeddings, order.Select(i => data.Corpus[i].Id).ToList(), options.TopK);
         var eta = new DocumentProgress(data.Split, order.Select(i => (long)documentRows[i].Length).ToArray(), progress);
         int chunkSize = (options.ChunkDocuments + options.BatchSize - 1) / options.BatchSize * options.BatchSize; // whole batches only
         for (int start = 0; start < order.Length; start += chunkSize)
         {
             var rows = order.Skip(start).Take(chunkSize).Select(i => documentRows[i]).ToList();
-            using var chunk = Matrix(EmbeddingDimensions.Truncate(embedder.Embed(rows, inChunk => eta.Report(start + inChunk)), options.Dimensions), model.Device);
+            using var chunk = EmbeddingMatrix.From(EmbeddingDimensions.Truncate(embedder.Embed(rows, inChunk => eta.Report(start + inChunk)), options.Dimensions), model.Device);
             search.Add(chunk);
         }
         double documentSeconds = eta.Finish();
@@ -58,15 +58,5 @@ public static class RetrievalEvaluator
         var run = queries.Select((q, i) => (q.Id, Docs: results[i])).ToDictionary(p => p.Id, p => p.Docs, StringComparer.Ordinal);
         var report = RetrievalMetrics.Evaluate(data.Qrels, run);
         return new RetrievalEvaluation(data.Split, report, queries.Select(q => q.Id).ToList(), results, documentRows.Length, documentSeconds);
-    }
-
-    /// <summary>Rows of equal width → a [N, H] float32 tensor on <paramref name="device"/> (N may be 0).</summary>
-    private static Tensor Matrix(float[][] rows, Device device)
-    {
-        int width = rows.Length == 0 ? 0 : rows[0].Length;
-        var flat = new float[rows.Length * width];
-        for (int r = 0; r < rows.Length; r++) rows[r].CopyTo(flat, r * width);
-        using var host = tensor(flat, [rows.Length, width]);
-        return host.to(device);
     }
 }
