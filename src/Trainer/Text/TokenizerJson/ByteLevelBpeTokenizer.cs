@@ -103,13 +103,13 @@ public sealed class ByteLevelBpeTokenizer
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxIds);
         int start = ids.Count, limit = ids.Count + maxIds < 0 ? int.MaxValue : ids.Count + maxIds;
-        for (int from = 0; from < text.Length && ids.Count < limit;)
+        for (int from = 0; ids.Count < limit;) // the empty text too: ByteLevel's add_prefix_space makes it " "
         {
             double charsPerId = ids.Count > start ? (double)from / (ids.Count - start) : 4;
             double wanted = (limit - ids.Count) * charsPerId * 1.25 + 64;
             int to = from + wanted >= text.Length ? text.Length : _cuts.Next(text, from + (int)wanted);
             EncodeChunk(from == 0 && to == text.Length ? text : text[from..to], ids, limit);
-            from = to;
+            if ((from = to) == text.Length) break;
         }
         if (ids.Count > limit) ids.RemoveRange(limit, ids.Count - limit);
     }
