@@ -157,12 +157,13 @@ public class ByteLevelCutTests
     }
 
     /// <summary>
-    /// <see cref="UnicodeNormalizer.IsInert"/> rests on this: every character that a canonical decomposition puts after
-    /// its first one (the only characters a composition joins to what precedes them) is a combining mark or a conjoining
-    /// Hangul jamo, in the runtime's Unicode data.
+    /// <see cref="UnicodeNormalizer.IsInert"/> rests on this, in the runtime's Unicode data: every character that a
+    /// canonical decomposition puts after its first one (the only characters a composition joins to what precedes them)
+    /// is a combining mark or a conjoining Hangul jamo, and no other character has a combining class above 0 (canonical
+    /// reordering would move it before U+0345, class 240, the highest).
     /// </summary>
     [Fact]
-    public void Only_marks_and_jamo_follow_the_first_character_of_a_canonical_decomposition()
+    public void Only_marks_and_jamo_join_what_precedes_them_when_normalized()
     {
         var others = new List<string>();
         int decomposed = 0, refused = 0;
@@ -186,6 +187,21 @@ public class ByteLevelCutTests
                 bool mark = Rune.GetUnicodeCategory(r) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
                 if (!mark && !(r.IsBmp && UnicodeNormalizer.IsConjoiningJamo((char)r.Value))) others.Add($"U+{cp:X4} → U+{r.Value:X4}");
             }
+        }
+        for (int c = 0; c <= char.MaxValue; c++)
+        {
+            var category = CharUnicodeInfo.GetUnicodeCategory((char)c);
+            if (char.IsSurrogate((char)c) || category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark) continue;
+            string probe;
+            try
+            {
+                probe = ("\u0345" + (char)c).Normalize(NormalizationForm.FormD);
+            }
+            catch (ArgumentException)
+            {
+                continue;
+            }
+            if (probe[0] != '\u0345') others.Add($"U+{c:X4} reorders");
         }
         Assert.True(decomposed > 2000, $"only {decomposed} characters decompose");
         Assert.True(refused < 0x10000, $"{refused} code points refused");
