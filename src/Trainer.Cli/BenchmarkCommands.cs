@@ -121,10 +121,18 @@ public static class BenchmarkCommands
         var tokenizer = new Option<string>("--tokenizer") { Required = true, Description = "Model folder holding a Hugging Face tokenizer.json (byte-level BPE: Qwen2/2.5/3, Llama 3)" };
         var input = new Option<string>("--input") { Required = true, Description = "BEIR corpus.jsonl to encode (title and text of each document), e.g. data/scifact/corpus.jsonl" };
         var passes = new Option<int>("--passes") { DefaultValueFactory = _ => 4, Description = "Passes over the input: the first cold, the best of the others reported as warm" };
-        var command = new Command("tokenize", "Single-threaded tokenizer.json encoding speed over a corpus: MB/s and tokens/s.") { tokenizer, input, passes };
+        var longText = new Option<double?>("--long-text-mb") { Description = "Instead: join the corpus into one text of about this many MB and time encoding it as one row of --max-length ids" };
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 512, Description = "With --long-text-mb: the row's length, special tokens included" };
+        var command = new Command("tokenize", "Single-threaded tokenizer.json encoding speed over a corpus: MB/s and tokens/s (or, with --long-text-mb, the time to cut one long text).")
+        {
+            tokenizer, input, passes, longText, maxLength,
+        };
         command.SetAction(r => CliErrors.Run(() =>
         {
-            TokenizeBenchmark.Run(r.GetValue(tokenizer)!, r.GetValue(input)!, r.GetValue(passes), Console.Out);
+            if (r.GetValue(longText) is double megabytes)
+                TokenizeBenchmark.RunLongText(r.GetValue(tokenizer)!, r.GetValue(input)!, megabytes, r.GetValue(maxLength), r.GetValue(passes), Console.Out);
+            else
+                TokenizeBenchmark.Run(r.GetValue(tokenizer)!, r.GetValue(input)!, r.GetValue(passes), Console.Out);
             return 0;
         }));
         return command;

@@ -151,7 +151,7 @@ public sealed class EmbeddingTokenizer
             throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"max_length must leave room for the {_prefix.Length + _suffix.Length} special tokens the tokenizer adds.");
         var row = new List<int>(Math.Min(prompt.Length / 3 + _prefix.Length + _suffix.Length, maxLength));
         row.AddRange(_prefix);
-        _json!.Encode(prompt, row, room); // stops the BPE merges once the row is full (the pre-tokenizers still split the whole text)
+        _json!.Encode(prompt, row, room); // reads a long text only until the row is full
         row.AddRange(_suffix);
         return row.ToArray();
     }

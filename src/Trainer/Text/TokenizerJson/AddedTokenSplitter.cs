@@ -74,11 +74,15 @@ public sealed class AddedTokenSplitter
         return Rune.TryGetRuneAt(text, end - width, out var r) && Rune.IsWhiteSpace(r);
     }
 
-    /// <summary>Rust regex's \w: letters, marks, decimal digits, connector punctuation and the joiners.</summary>
     private static bool IsWordChar(string text, int at, bool before)
     {
         int i = before ? at - (at >= 2 && char.IsSurrogatePair(text[at - 2], text[at - 1]) ? 2 : 1) : at;
-        if (!Rune.TryGetRuneAt(text, i, out var r)) return false;
+        return Rune.TryGetRuneAt(text, i, out var r) && IsWordRune(r);
+    }
+
+    /// <summary>Rust regex's \w: letters, marks, decimal digits, connector punctuation and the joiners.</summary>
+    public static bool IsWordRune(Rune r)
+    {
         if (r.Value is 0x200C or 0x200D) return true;
         return Rune.GetUnicodeCategory(r) switch
         {

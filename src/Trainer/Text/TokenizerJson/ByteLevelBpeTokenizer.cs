@@ -7,7 +7,9 @@ namespace Trainer.Text.TokenizerJson;
 /// library's ids, stage by stage as the format specifies: added tokens are found first (<see cref="AddedTokenSplitter"/>),
 /// each remaining piece is normalized (<see cref="UnicodeNormalizer"/>), pre-tokenized (<see cref="SplitPreTokenizer"/>
 /// then <see cref="ByteLevelPreTokenizer"/>) and merged (<see cref="BpeModel"/>); the post-processor's special tokens
-/// (<see cref="SpecialTokenTemplate"/>) are added only when asked for. <c>tokenizer_config.json</c>, when present, names the
+/// (<see cref="SpecialTokenTemplate"/>) are added only when asked for. With a max length, a long text is encoded chunk by
+/// chunk, cut where the ids of the parts are those of the whole (<see cref="TextCuts"/>), and read only until the ids are
+/// there. <c>tokenizer_config.json</c>, when present, names the
 /// BOS and EOS tokens (transformers reads them there); a token it names must exist, never defaulting to id 0.
 /// Anything this reader does not implement is refused with the file and key, never approximated.
 /// </summary>
@@ -19,6 +21,7 @@ public sealed class ByteLevelBpeTokenizer
     private readonly UnicodeNormalizer _normalizer;
     private readonly IPreTokenizer[] _preTokenizers;
     private readonly BpeModel _model;
+    private readonly TextCuts _cuts;
 
     private ByteLevelBpeTokenizer(AddedTokenSplitter raw, AddedTokenSplitter normalized, UnicodeNormalizer normalizer, IPreTokenizer[] preTokenizers,
         BpeModel model, SpecialTokenTemplate template, IReadOnlyList<AddedToken> addedTokens, int? bosId, int? eosId, int vocabSize)
@@ -28,6 +31,7 @@ public sealed class ByteLevelBpeTokenizer
         _normalizer = normalizer;
         _preTokenizers = preTokenizers;
         _model = model;
+        _cuts = new TextCuts(normalizer, preTokenizers, addedTokens);
         Template = template;
         AddedTokens = addedTokens;
         BosId = bosId;
@@ -85,15 +89,34 @@ public sealed class ByteLevelBpeTokenizer
     /// <summary>The post-processor's prefix, the text's ids, its suffix: Hugging Face's encode(text) with special tokens.</summary>
     public int[] EncodeWithSpecialTokens(string text) => [.. Template.Prefix, .. Encode(text), .. Template.Suffix];
 
+    /// <summary>Where this tokenizer may cut a text without changing its ids.</summary>
+    public TextCuts Cuts => _cuts;
+
     /// <summary>
-    /// Appends the text's ids, no special tokens added, stopping once <paramref name="maxIds"/> are there: pieces are
-    /// merged independently, so the ids of a prefix of the pieces are those of the whole text's first ids, and a long
-    /// text is only read as far as needed.
+    /// Appends the text's first <paramref name="maxIds"/> ids (all of them by default), no special tokens added. A long
+    /// text is encoded in chunks that end at cuts (<see cref="TextCuts"/>), each sized from the ids still wanted at the
+    /// rate of the chunks before it (4 characters an id at first), a quarter more and 64 characters to spare; the ids of
+    /// the chunks one after the other are the whole text's, and no chunk is read once the ids are there. Within a chunk,
+    /// pieces are merged independently, so the merges stop too.
     /// </summary>
     public void Encode(string text, List<int> ids, int maxIds = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxIds);
-        int limit = ids.Count + maxIds < 0 ? int.MaxValue : ids.Count + maxIds;
+        int start = ids.Count, limit = ids.Count + maxIds < 0 ? int.MaxValue : ids.Count + maxIds;
+        for (int from = 0; ids.Count < limit;) // the empty text too: ByteLevel's add_prefix_space makes it " "
+        {
+            double charsPerId = ids.Count > start ? (double)from / (ids.Count - start) : 4;
+            double wanted = (limit - ids.Count) * charsPerId * 1.25 + 64;
+            int to = from + wanted >= text.Length ? text.Length : _cuts.Next(text, from + (int)wanted);
+            EncodeChunk(from == 0 && to == text.Length ? text : text[from..to], ids, limit);
+            if ((from = to) == text.Length) break;
+        }
+        if (ids.Count > limit) ids.RemoveRange(limit, ids.Count - limit);
+    }
+
+    /// <summary>Appends the ids of a text standing alone, stopping the merges at <paramref name="limit"/> ids in all.</summary>
+    private void EncodeChunk(string text, List<int> ids, int limit)
+    {
         if (_raw.IsEmpty)
         {
             EncodeNormalizing(text, ids, limit);
@@ -109,7 +132,6 @@ public sealed class ByteLevelBpeTokenizer
                 else EncodeNormalizing(text.Substring(s.Start, s.Length), ids, limit);
             }
         }
-        if (ids.Count > limit) ids.RemoveRange(limit, ids.Count - limit);
     }
 
     private void EncodeNormalizing(string text, List<int> ids, int limit)

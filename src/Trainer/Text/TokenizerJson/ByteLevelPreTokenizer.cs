@@ -29,9 +29,15 @@ public sealed class ByteLevelPreTokenizer : IPreTokenizer
     {
         bool prefix = file.Bool(byteLevel, "add_prefix_space", key + ".add_prefix_space", absent: true);
         bool useRegex = file.Bool(byteLevel, "use_regex", key + ".use_regex", absent: true);
-        var split = useRegex ? new SplitPreTokenizer(new CodePointRegex(SplitPreTokenizer.Compile(file, Gpt2Pattern, key)), removed: false) : null;
+        var split = useRegex ? new SplitPreTokenizer(new CodePointRegex(SplitPreTokenizer.Compile(file, Gpt2Pattern, key), lettersEndMatches: true), removed: false) : null;
         return new ByteLevelPreTokenizer(prefix, split);
     }
+
+    /// <summary>
+    /// With use_regex, where GPT-2's pattern keeps the cut; without, never (the piece stays whole). With add_prefix_space
+    /// only before a space: the part after the cut is no piece of its own for this step, so it must not gain a space.
+    /// </summary>
+    public bool KeepsCutBefore(char next) => _split is not null && _split.KeepsCutBefore(next) && (!_addPrefixSpace || next == ' ');
 
     public void Split(ReadOnlyMemory<char> piece, List<ReadOnlyMemory<char>> output)
     {

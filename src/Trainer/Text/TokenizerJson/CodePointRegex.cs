@@ -16,7 +16,18 @@ public sealed class CodePointRegex : IPatternMatcher
     private static readonly char[] StandIns = BuildStandIns();
     private readonly Regex _regex;
 
-    public CodePointRegex(Regex regex) => _regex = regex;
+    /// <param name="regex">The pattern.</param>
+    /// <param name="lettersEndMatches">
+    /// Whether the pattern is known to keep a cut after a letter (<see cref="IPatternMatcher.LettersEndMatches"/>):
+    /// GPT-2's, where a letter is matched by <c> ?\p{L}+</c> or ends a contraction and nothing looks behind.
+    /// </param>
+    public CodePointRegex(Regex regex, bool lettersEndMatches = false)
+    {
+        _regex = regex;
+        LettersEndMatches = lettersEndMatches;
+    }
+
+    public bool LettersEndMatches { get; }
 
     public void Matches(ReadOnlySpan<char> text, List<(int Start, int End)> matches)
     {

@@ -33,6 +33,12 @@ public sealed class GptSplitScanner : IPatternMatcher
         _ => null,
     };
 
+    /// <summary>
+    /// True: a letter is matched by <c>\p{L}+</c> (alone or after one character), which ends at the first character that
+    /// is not a letter, or is a contraction's last letter; <see cref="MatchAt"/> reads only the text from where it starts.
+    /// </summary>
+    public bool LettersEndMatches => true;
+
     public void Matches(ReadOnlySpan<char> text, List<(int Start, int End)> matches)
     {
         for (int i = 0; i < text.Length;)

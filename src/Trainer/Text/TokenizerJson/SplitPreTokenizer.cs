@@ -33,7 +33,8 @@ public sealed class SplitPreTokenizer : IPreTokenizer
         if (pattern.TryGetProperty("Regex", out var regex) && regex.ValueKind == JsonValueKind.String)
         {
             string source = regex.GetString()!;
-            matcher = (IPatternMatcher?)GptSplitScanner.For(source) ?? new CodePointRegex(Compile(file, source, key + ".pattern.Regex"));
+            matcher = (IPatternMatcher?)GptSplitScanner.For(source)
+                ?? new CodePointRegex(Compile(file, source, key + ".pattern.Regex"), lettersEndMatches: source == ByteLevelPreTokenizer.Gpt2Pattern);
         }
         else if (pattern.TryGetProperty("String", out var literal) && literal.ValueKind == JsonValueKind.String)
         {
@@ -57,6 +58,9 @@ public sealed class SplitPreTokenizer : IPreTokenizer
             throw file.Unsupported(key, $"('{pattern}') is not a pattern .NET can run ({e.Message})");
         }
     }
+
+    /// <summary>A match boundary between a letter and what follows it, when the matcher promises one (Isolated and Removed alike).</summary>
+    public bool KeepsCutBefore(char next) => _matcher.LettersEndMatches;
 
     public void Split(ReadOnlyMemory<char> piece, List<ReadOnlyMemory<char>> output)
     {
