@@ -119,12 +119,19 @@ public sealed class MpiCommunicator : ICommunicator
             MpiNative.Check(MpiNative.Bcast(address + (nint)start, (int)Math.Min(Chunk, length - start), MpiNative.Byte, root, MpiNative.CommWorld), "MPI_Bcast");
     }
 
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(1);
+
     public void Barrier() => MpiNative.Check(MpiNative.Barrier(MpiNative.CommWorld), "MPI_Barrier");
 
+    /// <summary>
+    /// Ends every rank. The pause first gives the launcher time to forward what this rank has just written: MPICH's
+    /// Hydra tears its proxies down on the abort and, on a busy machine, lost the rank's one-line error.
+    /// </summary>
     public void Abort(int code)
     {
         Console.Out.Flush();
         Console.Error.Flush();
+        Thread.Sleep(AbortGrace);
         MpiNative.Abort(MpiNative.CommWorld, code);
         Environment.Exit(code); // MPI_Abort does not return; this is for an MPI that does
     }
