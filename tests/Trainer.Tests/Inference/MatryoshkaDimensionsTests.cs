@@ -76,7 +76,7 @@ public class MatryoshkaDimensionsTests(MatryoshkaModel trained) : IClassFixture<
         {
             Assert.Equal(d, cut[i].Length);
             Assert.True(Golden.MaxAbsDiff(Cut(full[i], d), cut[i]) <= 1e-6, $"text {i}");
-            Assert.Equal(1.0, Math.Sqrt(cut[i].Sum(x => (double)x * x)), 5);
+            Assert.Equal(1.0, Math.Sqrt(cut[i].Sum(x => (double)x * x)), 1e-5);
         }
         Assert.Equal(full, Embed(model, 32)); // the full size is always allowed, and is the vector itself
     }
