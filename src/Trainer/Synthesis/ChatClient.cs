@@ -97,10 +97,15 @@ public sealed class ChatClient : IDisposable
             ["seed"] = request.Seed,
             ["n"] = 1,
         };
-        if (_jsonMode == JsonMode.Schema) body["response_format"] = StructuredOutput(request.Keys);
-        if (request.Keys is null) return body.ToJsonString(); // brainstorms answer a list, which JSON object modes would forbid
-        if (_jsonMode == JsonMode.OpenAi) body["response_format"] = new JsonObject { ["type"] = "json_object" };
-        if (_jsonMode == JsonMode.Tgi) body["response_format"] = new JsonObject { ["type"] = "json_object", ["value"] = Schema(request.Keys) };
+        var format = (_jsonMode, request.Keys) switch
+        {
+            (JsonMode.Schema, var keys) => StructuredOutput(keys),
+            (_, null) => null, // brainstorms answer a list, which the JSON object modes would forbid
+            (JsonMode.OpenAi, _) => new JsonObject { ["type"] = "json_object" },
+            (JsonMode.Tgi, var keys) => new JsonObject { ["type"] = "json_object", ["value"] = Schema(keys) },
+            _ => null,
+        };
+        if (format is not null) body["response_format"] = format;
         return body.ToJsonString();
     }
 
@@ -200,7 +205,7 @@ public sealed class ChatClient : IDisposable
     }
 
     /// <summary>An object whose <paramref name="keys"/> are all required strings.</summary>
-    private static JsonObject Schema(IReadOnlyList<string>? keys) => ObjectOf(keys ?? [], () => new JsonObject { ["type"] = "string" });
+    private static JsonObject Schema(IReadOnlyList<string> keys) => ObjectOf(keys, () => new JsonObject { ["type"] = "string" });
 
     /// <summary>
     /// OpenAI's structured outputs: a generation's keys as required strings, or for a brainstorm (no keys)

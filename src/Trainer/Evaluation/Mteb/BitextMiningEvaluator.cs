@@ -41,10 +41,9 @@ public static class BitextMiningEvaluator
         using var scope = NewDisposeScope();
         var targets = Unit(target);                                                  // [M, D]
         var nearest = new List<int>(source.Count);
-        for (int start = 0; start < source.Count; start += SourceChunk)
+        foreach (var rows in source.Chunk(SourceChunk))
         {
             using var chunkScope = NewDisposeScope();
-            var rows = source.Skip(start).Take(SourceChunk).ToList();
             var best = Unit(rows).matmul(targets.t()).argmax(1);                     // [chunk]
             nearest.AddRange(best.data<long>().Select(i => (int)i));
         }
